@@ -1,0 +1,252 @@
+"""The one REST stream base class every source's streams derive from.
+
+A stream class only declares attributes (``name``, ``path``, ``records_key``,
+``primary_keys``, ``paging``); everything else (URL, authentication, retries,
+paging, record selection, schema loading) is said once here, from the source the
+tap is configured for.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+import logging
+from functools import cached_property
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from typing_extensions import override
+
+from tap_generic_rest.pagination import Paging, SinglePage
+from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
+from tap_generic_rest.redact import redact
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+    import requests
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.pagination import BaseAPIPaginator
+
+    from tap_generic_rest.registry import Source
+    from tap_generic_rest.retry import RetryPolicy
+    from tap_generic_rest.tap import TapGenericRest
+
+AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+_BODY_EXCERPT = 200
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tap-generic-rest")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def schemas_dir() -> Path:
+    """The schema folder: inside the installed package, or the repository's top level."""
+    packaged = importlib.resources.files("tap_generic_rest") / "schemas"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+class SourceStreamSchema(StreamSchema[str]):
+    """Loads ``schemas/<source>/<stream>.json`` for the stream it is read from."""
+
+    @override
+    def get_stream_schema(self, stream: Any, stream_class: Any) -> dict[str, Any]:
+        return self.schema_source.get_schema(
+            f"{stream.source_name}/{stream.name}", key_properties=stream.primary_keys
+        )
+
+
+class GenericRestStream(RESTStream[Any]):
+    """Base stream: behaviour comes from the configured :class:`Source`."""
+
+    #: Name of the source module that declares the stream (its schema folder).
+    source_name: ClassVar[str]
+    #: Dotted path of the list of records in a response body (the seed's data_selector).
+    records_key: ClassVar[str]
+    #: How the stream pages; one request by default.
+    paging: ClassVar[Paging] = SinglePage()
+
+    schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
+    # A redirect could forward our custom auth headers to another host; fail instead.
+    allow_redirects = False
+
+    def __init__(self, tap: TapGenericRest) -> None:
+        self.source: Source = tap.source
+        super().__init__(tap=tap)
+        self._declared = frozenset(self.schema.get("properties", {}))
+        self._reported_undeclared: set[str] = set()
+        self._retry_reason = ""
+
+    # --- request building -------------------------------------------------------
+
+    @override
+    @property
+    def url_base(self) -> str:
+        return str(self.config["base_url"]).rstrip("/")
+
+    @override
+    @property
+    def authenticator(self) -> Any:
+        return self._tap.authenticator  # type: ignore[attr-defined]
+
+    @property
+    def page_size(self) -> int:
+        """The ``page_size`` setting, else the seed's page size for this stream."""
+        return int(self.config.get("page_size") or self.paging.page_size)
+
+    @override
+    @cached_property
+    def user_agent(self) -> str:
+        return str(self.config.get("user_agent") or f"tap-generic-rest/{_version()}")
+
+    @override
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout") or 300)
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
+        return self.paging.new_paginator(
+            records_key=self.records_key,
+            page_size=self.page_size,
+            origin=self._tap.origin,  # type: ignore[attr-defined]
+            stream=self.name,
+        )
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
+        return self.paging.url_params(next_page_token, self.page_size)
+
+    @override
+    def get_http_request(self, *, page: Any) -> Any:
+        request = super().get_http_request(page=page)
+        token = page.next_page_token
+        if hasattr(token, "geturl"):  # a next-page URL, used as the server wrote it
+            request.url = token.geturl()
+            request.params = {}
+        return request
+
+    # --- responses --------------------------------------------------------------
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The source's retry policy."""
+        return self.source.retry
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status in AUTH_FAILURES:
+            settings = ", ".join(self.source.auth.settings)
+            msg = (
+                f"{self._describe(response)}: the server refused the credentials; "
+                f"check the settings {settings} (and base_url)"
+            )
+            raise FatalAPIError(msg)
+        if status in self.retry_policy.statuses:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if HTTPStatus.MULTIPLE_CHOICES <= status < HTTPStatus.BAD_REQUEST:
+            msg = (
+                f"{self._describe(response)}: the server redirected the request; "
+                "set base_url to the final address"
+            )
+            raise FatalAPIError(msg)
+        if status >= HTTPStatus.BAD_REQUEST:
+            raise FatalAPIError(self.response_error_message(response))
+        try:
+            json_body(response)
+        except BodyNotJSONError as exc:
+            # A truncated or garbled body on a 2xx is transient: the next try usually works.
+            raise RetriableAPIError(f"{self._describe(response)}: {exc}", response) from None
+
+    def _describe(self, response: requests.Response) -> str:
+        path = response.request.path_url.split("?", 1)[0] if response.request else self.path
+        return f"stream '{self.name}': {response.request.method} {path} -> {response.status_code}"
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        excerpt = " ".join(response.text[:_BODY_EXCERPT].split())
+        reason = f" {response.reason}" if response.reason else ""
+        return redact(f"{self._describe(response)}{reason}: {excerpt}")
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        return select_records(response, self.records_key, self.name)
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+        undeclared = row.keys() - self._declared
+        if undeclared and not undeclared <= self._reported_undeclared:
+            self._reported_undeclared |= undeclared
+            self.logger.warning(
+                "stream '%s': fields not in schemas/%s/%s.json are passed through undeclared: %s",
+                self.name,
+                self.source_name,
+                self.name,
+                ", ".join(sorted(undeclared)),
+            )
+        return row
+
+    # --- retries ----------------------------------------------------------------
+
+    @cached_property
+    def max_wait_seconds(self) -> float:
+        """Cap on any single wait between retries."""
+        value = self.config.get("max_wait_seconds")
+        return 300.0 if value is None else float(value)
+
+    @override
+    def backoff_max_tries(self) -> int:
+        retries = self.config.get("max_retries")
+        return 1 + (self.retry_policy.max_retries if retries is None else int(retries))
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        retry_number = 0
+        exception = yield 0.0  # primed by backoff; the first real value follows a failure
+        while True:
+            retry_number += 1
+            response = getattr(exception, "response", None)
+            headers = response.headers if response is not None else None
+            wait, self._retry_reason = self.retry_policy.wait(
+                retry_number, headers, self.max_wait_seconds
+            )
+            exception = yield wait
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        # Waits are exactly the policy's (or the server's): no jitter that could cut a hint.
+        return value
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        exception = details.get("exception")
+        response = getattr(exception, "response", None)
+        failure = (
+            f"status {response.status_code}"
+            if response is not None
+            else type(exception).__name__
+            if exception
+            else "failure"
+        )
+        self.log(
+            "stream '%s': %s on %s; retry %d of %d in %.2f s (wait from %s)",
+            self.name,
+            failure,
+            self.path,
+            details.get("tries", 0),
+            self.backoff_max_tries() - 1,
+            details.get("wait") or 0.0,
+            self._retry_reason,
+            level=logging.WARNING,
+        )

@@ -1,0 +1,60 @@
+"""Reading response bodies: JSON decoding once per response, and record selectors.
+
+Paginators and streams both need the decoded body (paginators to count records
+and read totals or next links), so it is decoded once, cached on the response,
+with the fastest decoder available.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tap_generic_rest.errors import ResponseShapeError
+
+if TYPE_CHECKING:
+    import requests
+
+_CACHE_ATTR = "_tap_generic_rest_body"
+
+
+class BodyNotJSONError(ValueError):
+    """The body could not be decoded (truncated, HTML error page, empty)."""
+
+
+def json_body(response: requests.Response) -> Any:
+    """Return the decoded JSON body of ``response``, decoding it at most once."""
+    cached = response.__dict__.get(_CACHE_ATTR, _CACHE_ATTR)
+    if cached is not _CACHE_ATTR:
+        return cached
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        msg = f"response body is not valid JSON ({exc.msg} at byte {exc.pos})"
+        raise BodyNotJSONError(msg) from None
+    response.__dict__[_CACHE_ATTR] = body
+    return body
+
+
+def lookup(body: Any, path: str) -> Any:
+    """Follow a dotted ``path`` (``"paging.next"``) into a decoded body; None if absent."""
+    value = body
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def select_records(response: requests.Response, selector: str, stream: str) -> list[Any]:
+    """Return the list of records at ``selector``, or fail naming stream, selector and status."""
+    value = lookup(json_body(response), selector)
+    if not isinstance(value, list):
+        found = "nothing" if value is None else f"a JSON {type(value).__name__}"
+        msg = (
+            f"stream '{stream}': expected a list of records at '{selector}' in the response "
+            f"(status {response.status_code}), found {found}"
+        )
+        raise ResponseShapeError(msg)
+    return value

@@ -1,0 +1,1 @@
+"""One module per source; each declares ``SOURCE`` (see :mod:`tap_generic_rest.registry`)."""

@@ -1,0 +1,215 @@
+"""The tap: settings, their validation, and the streams of the configured source."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft7Validator
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from typing_extensions import override
+
+from tap_generic_rest.auth import origin_of
+from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.redact import REDACTOR
+from tap_generic_rest.registry import Source, all_sources, get_source
+
+if TYPE_CHECKING:
+    from singer_sdk.authenticators import APIAuthenticatorBase
+    from singer_sdk.streams import Stream
+
+#: Settings that hold credentials: marked secret, and masked in every output.
+SECRET_SETTINGS = ("api_token", "user_id", "api_key", "email")
+
+COMMON_SETTINGS = th.PropertiesList(
+    th.Property(
+        "source",
+        th.StringType,
+        required=True,
+        allowed_values=list(all_sources()),
+        title="Source",
+        description="Which API to extract: " + ", ".join(all_sources()) + ".",
+    ),
+    th.Property(
+        "base_url",
+        th.StringType,
+        required=True,
+        title="Base URL",
+        description=(
+            "http or https URL of the API; the source's paths are appended to it "
+            "(e.g. https://chat.example.com/api/v1)."
+        ),
+    ),
+    th.Property(
+        "api_token",
+        th.StringType,
+        secret=True,
+        title="API token",
+        description="API token: chat (X-Auth-Token), tracker (basic-auth password), oncall.",
+    ),
+    th.Property(
+        "user_id",
+        th.StringType,
+        secret=True,
+        title="User ID",
+        description="chat: the user id sent as X-User-Id with the token.",
+    ),
+    th.Property(
+        "api_key",
+        th.StringType,
+        secret=True,
+        title="API key",
+        description="API key: helpdesk (query string) and statuspage (header).",
+    ),
+    th.Property(
+        "email",
+        th.StringType,
+        secret=True,
+        title="Email",
+        description="tracker: the basic-auth user name.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1),
+        title="Page size",
+        description="Records per page for every paginated stream (default: the source's).",
+    ),
+    th.Property(
+        "auth_header",
+        th.StringType,
+        title="Auth header",
+        description=(
+            "statuspage and oncall: header that carries the key (default api_key; "
+            "set Authorization for the real APIs)."
+        ),
+    ),
+    th.Property(
+        "auth_scheme",
+        th.StringType,
+        title="Auth scheme",
+        description=(
+            "statuspage and oncall: word put before the key in the header, "
+            "e.g. OAuth or GenieKey (default none)."
+        ),
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType(minimum=0),
+        title="Max retries",
+        description="Retries of a failed request (default: the source's policy).",
+    ),
+    th.Property(
+        "max_wait_seconds",
+        th.NumberType(minimum=0),
+        default=300,
+        title="Max wait (seconds)",
+        description="Cap on any single wait between retries, server hints included.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(exclusive_minimum=0),
+        default=300,
+        title="Request timeout (seconds)",
+        description="Timeout of one HTTP request.",
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        title="User agent",
+        description="User-Agent header sent with every request.",
+    ),
+)
+
+
+def _settings_schema() -> dict[str, Any]:
+    schema = COMMON_SETTINGS.to_dict()
+    for source in all_sources().values():
+        for prop in source.settings:
+            schema["properties"].update(prop.to_dict())
+    return schema
+
+
+def _describe_error(error: Any) -> str:
+    """A config validation error, naming the setting but never showing its value."""
+    setting = ".".join(str(p) for p in error.absolute_path) or "config"
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    validator = error.validator
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return f"setting '{missing}' is required"
+    if validator == "type":
+        return f"setting '{setting}' must be of type {error.validator_value}"
+    if validator == "minimum":
+        return f"setting '{setting}' must be at least {schema.get('minimum')}"
+    if validator == "exclusiveMinimum":
+        return f"setting '{setting}' must be greater than {schema.get('exclusiveMinimum')}"
+    if validator == "enum":
+        return f"setting '{setting}' must be one of {', '.join(map(str, error.validator_value))}"
+    return f"setting '{setting}' is invalid ({validator})"
+
+
+class TapGenericRest(Tap):
+    """Singer tap for the five REST APIs described in the seeds."""
+
+    name = "tap-generic-rest"
+    config_jsonschema = _settings_schema()
+    # Streams depend on the `source` setting, so discovery needs a valid config.
+    dynamic_catalog = True
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Validate settings with one-line messages that never echo a value.
+
+        The SDK's own messages include the offending value, which may be a secret.
+        """
+        self._register_secrets()
+        errors = config_errors(dict(self.config), self.config_jsonschema)
+        if errors and raise_errors:
+            raise ConfigError("; ".join(errors))
+        for error in errors:
+            self.logger.warning("config: %s", error)
+        return errors
+
+    def _register_secrets(self) -> None:
+        REDACTOR.add(*(str(self.config.get(s) or "") for s in SECRET_SETTINGS))
+        REDACTOR.add_basic_pair(self.config.get("email"), self.config.get("api_token"))
+
+    @cached_property
+    def source(self) -> Source:
+        """The configured source."""
+        return get_source(self.config.get("source"))
+
+    @cached_property
+    def origin(self) -> str:
+        """Origin of base_url: the only one that ever receives credentials."""
+        return origin_of(str(self.config.get("base_url", "")))
+
+    @cached_property
+    def authenticator(self) -> APIAuthenticatorBase:
+        """One authenticator shared by every stream of the run."""
+        return self.source.auth.build(self.config, self.origin)
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [stream_class(tap=self) for stream_class in self.source.streams]
+
+
+def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every problem with ``config``, as one message per setting, in a stable order."""
+    errors = sorted(
+        (_describe_error(e) for e in Draft7Validator(schema).iter_errors(config)),
+    )
+    if errors:
+        return errors
+    base_url = urlsplit(str(config["base_url"]))
+    if base_url.scheme not in {"http", "https"} or not base_url.hostname:
+        errors.append("setting 'base_url' must be an http or https URL with a host")
+    source = get_source(config["source"])
+    errors.extend(
+        f"setting '{setting}' is required for source '{source.name}'"
+        for setting in source.auth.settings
+        if not config.get(setting)
+    )
+    return errors
