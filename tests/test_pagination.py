@@ -1,0 +1,191 @@
+"""Paginators on real responses: parameters produced, stop rules, guards."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_generic_rest.errors import ForeignHostError, PaginationError, ResponseShapeError
+from tap_generic_rest.pagination import (
+    NextUrlPaginator,
+    NextUrlPaging,
+    OffsetPaginator,
+    OffsetPaging,
+    SinglePage,
+    StartAtPaginator,
+    StartAtPaging,
+    is_last_page,
+)
+from tests.responses import make_response
+
+ORIGIN = "https://api.example.com"
+
+
+def rows(start: int, count: int) -> list[dict[str, int]]:
+    return [{"id": i} for i in range(start, start + count)]
+
+
+def drive(paginator, pages):
+    """Advance ``paginator`` over ``pages``; return the tokens it asked for."""
+    tokens = []
+    for page in pages:
+        tokens.append(paginator.current_value)
+        paginator.advance(make_response(page))
+        if paginator.finished:
+            break
+    return tokens
+
+
+@pytest.mark.parametrize(
+    ("received", "requested", "start", "total", "last"),
+    [
+        (0, 10, 0, None, True),  # empty page
+        (3, 10, 0, None, True),  # short page
+        (10, 10, 0, None, False),  # full page, no total: keep going
+        (10, 10, 0, 10, True),  # total reached
+        (10, 10, 10, 25, False),
+        (5, 10, 20, 25, True),
+    ],
+)
+def test_is_last_page(received, requested, start, total, last):
+    assert is_last_page(received, requested, start, total) is last
+
+
+class TestOffsetPaging:
+    def test_params_use_the_spec_names(self):
+        spec = OffsetPaging(page_size=1, offset_param="offset", limit_param="count")
+        assert spec.url_params(None, 1) == {"offset": 0, "count": 1}
+        assert spec.url_params(7, 5) == {"offset": 7, "count": 5}
+
+    def test_stops_when_total_reached(self):
+        paginator = OffsetPaginator(page_size=2, records_key="users", stream="s", total_key="total")
+        pages = [
+            {"users": rows(0, 2), "total": 5},
+            {"users": rows(2, 2), "total": 5},
+            {"users": rows(4, 1), "total": 5},
+        ]
+        assert drive(paginator, pages) == [0, 2, 4]
+        assert paginator.finished
+
+    def test_stops_on_total_even_when_page_is_full(self):
+        paginator = OffsetPaginator(page_size=2, records_key="d", stream="s", total_key="total")
+        assert drive(paginator, [{"d": rows(0, 2), "total": 4}, {"d": rows(2, 2), "total": 4}]) == [
+            0,
+            2,
+        ]
+        assert paginator.finished
+
+    def test_short_page_ends_without_total(self):
+        paginator = OffsetPaginator(page_size=3, records_key="data", stream="s")
+        assert drive(paginator, [{"data": rows(0, 3)}, {"data": rows(3, 1)}]) == [0, 3]
+        assert paginator.finished
+
+    def test_exact_multiple_ends_on_empty_page(self):
+        paginator = OffsetPaginator(page_size=2, records_key="data", stream="s")
+        pages = [{"data": rows(0, 2)}, {"data": rows(2, 2)}, {"data": []}]
+        assert drive(paginator, pages) == [0, 2, 4]
+        assert paginator.finished
+
+    def test_missing_total_is_not_an_error(self):
+        paginator = OffsetPaginator(page_size=1, records_key="data", stream="s", total_key="total")
+        assert drive(paginator, [{"data": rows(0, 1)}, {"data": []}]) == [0, 1]
+
+    def test_repeated_full_page_is_an_error(self):
+        paginator = OffsetPaginator(page_size=2, records_key="data", stream="users")
+        paginator.advance(make_response({"data": rows(0, 2)}))
+        with pytest.raises(PaginationError, match="repeats the previous page"):
+            paginator.advance(make_response({"data": rows(0, 2)}))
+
+    def test_selector_missing_names_stream_and_selector(self):
+        paginator = OffsetPaginator(page_size=2, records_key="data", stream="users")
+        with pytest.raises(ResponseShapeError, match=r"stream 'users'.*'data'.*status 200"):
+            paginator.advance(make_response({"items": []}))
+
+
+class TestStartAtPaging:
+    def test_params(self):
+        assert StartAtPaging(page_size=50).url_params(None, 50) == {"startAt": 0, "maxResults": 50}
+
+    def test_reads_capped_max_results_back(self):
+        # Asked for 50, the server caps at 20: 20 is a full page, not the last one.
+        paginator = StartAtPaginator(page_size=50, records_key="values", stream="boards")
+        pages = [
+            {"startAt": 0, "maxResults": 20, "total": 45, "isLast": False, "values": rows(0, 20)},
+            {"startAt": 20, "maxResults": 20, "total": 45, "isLast": False, "values": rows(20, 20)},
+            {"startAt": 40, "maxResults": 20, "total": 45, "isLast": True, "values": rows(40, 5)},
+        ]
+        assert drive(paginator, pages) == [0, 20, 40]
+        assert paginator.finished
+
+    def test_is_last_stops(self):
+        paginator = StartAtPaginator(page_size=2, records_key="values", stream="boards")
+        paginator.advance(
+            make_response({"startAt": 0, "maxResults": 2, "isLast": True, "values": rows(0, 2)})
+        )
+        assert paginator.finished
+
+    def test_total_stops_without_is_last(self):
+        paginator = StartAtPaginator(page_size=2, records_key="values", stream="boards")
+        paginator.advance(
+            make_response({"startAt": 0, "maxResults": 2, "total": 2, "values": rows(0, 2)})
+        )
+        assert paginator.finished
+
+    def test_short_page_stops(self):
+        paginator = StartAtPaginator(page_size=5, records_key="values", stream="boards")
+        paginator.advance(make_response({"startAt": 0, "values": rows(0, 3)}))
+        assert paginator.finished
+
+    def test_start_that_does_not_advance_is_an_error(self):
+        paginator = StartAtPaginator(page_size=2, records_key="values", stream="boards")
+        paginator.advance(make_response({"startAt": 0, "maxResults": 2, "values": rows(0, 2)}))
+        with pytest.raises(PaginationError, match="startAt=0"):
+            paginator.advance(make_response({"startAt": 0, "maxResults": 2, "values": rows(2, 2)}))
+
+
+class TestNextUrlPaging:
+    def next_page(self, url):
+        return {"data": rows(0, 1), "paging": {"next": url} if url is not None else {}}
+
+    def test_follows_full_url_with_its_own_query(self):
+        paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
+        url = f"{ORIGIN}/v2/alerts?offset=20&limit=20&sort=createdAt&order=desc"
+        paginator.advance(make_response(self.next_page(url)))
+        assert paginator.current_value.geturl() == url
+        assert not paginator.finished
+
+    @pytest.mark.parametrize("link", [None, "", {}])
+    def test_absent_or_empty_next_stops(self, link):
+        paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
+        body = {"data": rows(0, 1), "paging": {} if link is None else {"next": link}}
+        paginator.advance(make_response(body))
+        assert paginator.finished
+
+    def test_relative_next_url_is_resolved_against_the_response(self):
+        paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
+        paginator.advance(make_response(self.next_page("/v2/alerts?offset=1")))
+        assert paginator.current_value.geturl() == f"{ORIGIN}/v2/alerts?offset=1"
+
+    def test_other_host_is_refused(self):
+        paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
+        with pytest.raises(ForeignHostError, match="evil.example.net"):
+            paginator.advance(make_response(self.next_page("https://evil.example.net/v2/alerts")))
+
+    def test_same_url_twice_is_an_error(self):
+        paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
+        paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=1")))
+        paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=2")))
+        with pytest.raises(PaginationError, match="same next-page URL twice"):
+            paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=1")))
+
+    def test_first_request_sends_limit_only_when_page_size_set(self):
+        spec = NextUrlPaging(limit_param="limit")
+        assert spec.url_params(None, 0) == {}
+        assert spec.url_params(None, 100) == {"limit": 100}
+
+
+def test_single_page_has_no_params_and_stops():
+    spec = SinglePage()
+    paginator = spec.new_paginator()
+    assert spec.url_params(None, 10) == {}
+    paginator.advance(make_response({"roles": rows(0, 3)}))
+    assert paginator.finished
