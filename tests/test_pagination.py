@@ -167,7 +167,7 @@ class TestNextUrlPaging:
 
     def test_other_host_is_refused(self):
         paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
-        with pytest.raises(ForeignHostError, match="evil.example.net"):
+        with pytest.raises(ForeignHostError, match=r"evil\.example\.net"):
             paginator.advance(make_response(self.next_page("https://evil.example.net/v2/alerts")))
 
     def test_same_url_twice_is_an_error(self):
