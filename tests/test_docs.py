@@ -1,0 +1,38 @@
+"""The README's settings table and --about stay in step with the tap's settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tap_generic_rest.tap import TapGenericRest
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = set(TapGenericRest.config_jsonschema["properties"])
+
+
+def test_readme_settings_table_lists_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE))
+    assert documented == SETTINGS
+
+
+def test_about_shows_title_and_description_of_every_setting():
+    result = subprocess.run(
+        [sys.executable, "-m", "tap_generic_rest", "--about", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    about = json.loads(result.stdout)
+    properties = about["settings"]["properties"]
+    assert set(properties) >= SETTINGS
+    for name in SETTINGS:
+        assert properties[name].get("title"), name
+        assert properties[name].get("description"), name
+    for secret in ("api_token", "user_id", "api_key", "email"):
+        assert properties[secret].get("secret") is True
