@@ -1,0 +1,33 @@
+"""Shared fixtures. Add fixtures in their own clearly named block; never overwrite others'."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_generic_rest.redact import REDACTOR
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactor():
+    """Secrets are process-wide; forget one test's secrets before the next test runs."""
+    REDACTOR.clear()
+    yield
+    REDACTOR.clear()
+
+
+# --- End-to-end fixtures (tests/test_e2e_meltano.py, tests/test_e2e_singer_target.py) ---------
+
+E2E_SEED = 11
+E2E_SIZE = 25
+
+
+@pytest.fixture(scope="session")
+def e2e_sandbox():
+    """One sandbox API on a free 127.0.0.1 port for the end-to-end tests; stopped afterwards.
+
+    Small on purpose (25 records per stream): chat pages one record at a time.
+    """
+    from sandbox import Sandbox
+
+    with Sandbox(seed=E2E_SEED, default_size=E2E_SIZE) as sandbox:
+        yield sandbox
