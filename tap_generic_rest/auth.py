@@ -170,6 +170,7 @@ class QueryKeyAuth:
     def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
         key = config[self.setting]
         REDACTOR.add(key)
+        REDACTOR.add_query_param(self.param)
         return QueryKeyAuthenticator(origin=origin, param=self.param, key=key)
 
 

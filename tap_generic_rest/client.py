@@ -8,6 +8,7 @@ tap is configured for.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.resources
 import logging
@@ -16,6 +17,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import backoff
+import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
@@ -28,7 +31,6 @@ from tap_generic_rest.redact import redact
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
-    import requests
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
@@ -39,6 +41,18 @@ if TYPE_CHECKING:
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
+_WAIT_REASON = "_tap_generic_rest_wait_reason"
+
+#: Failures retried whatever the status policy says: the network, and bodies cut short
+#: (a Content-Length larger than the body raises ChunkedEncodingError in requests).
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 def _version() -> str:
@@ -85,7 +99,6 @@ class GenericRestStream(RESTStream[Any]):
         super().__init__(tap=tap)
         self._declared = frozenset(self.schema.get("properties", {}))
         self._reported_undeclared: set[str] = set()
-        self._retry_reason = ""
 
     # --- request building -------------------------------------------------------
 
@@ -111,8 +124,8 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     @property
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout") or 300)
+    def timeout(self) -> float:  # type: ignore[override]  # requests takes fractions
+        return float(self.config.get("request_timeout") or 300)
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
@@ -167,7 +180,11 @@ class GenericRestStream(RESTStream[Any]):
             json_body(response)
         except BodyNotJSONError as exc:
             # A truncated or garbled body on a 2xx is transient: the next try usually works.
-            raise RetriableAPIError(f"{self._describe(response)}: {exc}", response) from None
+            msg = (
+                f"{self._describe(response)}: {exc}; expected JSON with a list of records "
+                f"at '{self.records_key}'"
+            )
+            raise RetriableAPIError(msg, response) from None
 
     def _describe(self, response: requests.Response) -> str:
         path = response.request.path_url.split("?", 1)[0] if response.request else self.path
@@ -175,7 +192,8 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
-        excerpt = " ".join(response.text[:_BODY_EXCERPT].split())
+        # Masked before it is cut short: a cut could leave part of a secret unmasked.
+        excerpt = " ".join(redact(response.text).split())[:_BODY_EXCERPT]
         reason = f" {response.reason}" if response.reason else ""
         return redact(f"{self._describe(response)}{reason}: {excerpt}")
 
@@ -211,6 +229,22 @@ class GenericRestStream(RESTStream[Any]):
         return 1 + (self.retry_policy.max_retries if retries is None else int(retries))
 
     @override
+    def request_decorator(self, func: Any) -> Any:
+        """Retry ``func`` on the SDK's transient failures, by the source's policy.
+
+        The same hooks and transient exceptions as the SDK's, without the backoff
+        library's own log line: :meth:`backoff_handler` writes the one line per retry.
+        """
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            TRANSIENT_ERRORS,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )(func)
+
+    @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
         retry_number = 0
         exception = yield 0.0  # primed by backoff; the first real value follows a failure
@@ -218,9 +252,11 @@ class GenericRestStream(RESTStream[Any]):
             retry_number += 1
             response = getattr(exception, "response", None)
             headers = response.headers if response is not None else None
-            wait, self._retry_reason = self.retry_policy.wait(
-                retry_number, headers, self.max_wait_seconds
-            )
+            wait, reason = self.retry_policy.wait(retry_number, headers, self.max_wait_seconds)
+            # Kept on the exception, which backoff hands to backoff_handler next:
+            # requests of one stream may run in several threads.
+            with contextlib.suppress(AttributeError):
+                setattr(exception, _WAIT_REASON, reason)
             exception = yield wait
 
     @override
@@ -247,6 +283,6 @@ class GenericRestStream(RESTStream[Any]):
             details.get("tries", 0),
             self.backoff_max_tries() - 1,
             details.get("wait") or 0.0,
-            self._retry_reason,
+            getattr(exception, _WAIT_REASON, "backoff"),
             level=logging.WARNING,
         )

@@ -11,6 +11,7 @@ its final error message through :func:`redact` as well.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import threading
@@ -24,12 +25,28 @@ MASK = "****"
 _MIN_SECRET_LENGTH = 3
 
 
+def _forms(secret: str) -> set[str]:
+    """The ways a secret can be written: as is, URL-encoded, and inside a JSON string.
+
+    A server that echoes the request in an error body may use any of them.
+    """
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    forms |= {json.dumps(form)[1:-1] for form in list(forms)}
+    return forms
+
+
 class Redactor:
-    """Masks registered secret values, in all the encodings a URL or header may use."""
+    """Masks registered secret values, in all the encodings a URL or header may use.
+
+    Query parameters registered with :meth:`add_query_param` are masked by name as
+    well, whatever their value, so a key in the query string stays hidden even when
+    it is too short to be masked by value.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
+        self._params: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, *secrets: str | None) -> None:
@@ -38,7 +55,13 @@ class Redactor:
             for secret in secrets:
                 if not secret or len(secret) < _MIN_SECRET_LENGTH:
                     continue
-                self._values.update({secret, quote(secret, safe=""), quote_plus(secret)})
+                self._values.update(_forms(secret))
+            self._compile()
+
+    def add_query_param(self, name: str) -> None:
+        """Mask the value of the query parameter ``name`` in every URL, whatever it is."""
+        with self._lock:
+            self._params.add(name)
             self._compile()
 
     def add_basic_pair(self, username: str | None, password: str | None) -> None:
@@ -52,12 +75,23 @@ class Redactor:
         """Forget every secret (tests register different ones per case)."""
         with self._lock:
             self._values.clear()
+            self._params.clear()
             self._pattern = None
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is registered (nothing to mask otherwise)."""
+        return self._pattern is not None
 
     def _compile(self) -> None:
         # Longest first, so a value that contains another is masked whole.
         ordered = sorted(self._values, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
+        alternatives = [re.escape(v) for v in ordered]
+        # ``name=value`` in a query string: the value runs to the next separator.
+        alternatives += [
+            rf"(?<=[?&;]{re.escape(name)}=)[^&;#\s'\"<>]+" for name in sorted(self._params)
+        ]
+        self._pattern = re.compile("|".join(alternatives)) if alternatives else None
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every registered secret replaced by a mask."""
@@ -80,7 +114,7 @@ _base_factory = logging.getLogRecordFactory()
 
 def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
-    if REDACTOR._pattern is None:
+    if not REDACTOR.active:
         return record
     try:
         message = record.getMessage()
@@ -90,6 +124,9 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record.args = None
     if record.exc_info:
         record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        # Formatters print exc_text when it is set; a structured formatter that reads the
+        # exception object itself would print it unmasked, so the object is dropped.
+        record.exc_info = None
     return record
 
 

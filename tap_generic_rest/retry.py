@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 DEFAULT_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Every 5xx status, for a source whose policy says "5xx".
+SERVER_ERRORS = frozenset(range(500, 600))
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,22 @@ def _settings_schema() -> dict[str, Any]:
     return schema
 
 
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+}
+
+
+def _type_words(types: str | list[str]) -> str:
+    """``["integer", "null"]`` -> ``"an integer"``: what a setting must be, in words."""
+    names = [types] if isinstance(types, str) else [t for t in types if t != "null"]
+    return " or ".join(_TYPE_WORDS.get(name, name) for name in names)
+
+
 def _describe_error(error: Any) -> str:
     """A config validation error, naming the setting but never showing its value."""
     setting = ".".join(str(p) for p in error.absolute_path) or "config"
@@ -140,7 +156,7 @@ def _describe_error(error: Any) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"setting '{missing}' is required"
     if validator == "type":
-        return f"setting '{setting}' must be of type {error.validator_value}"
+        return f"setting '{setting}' must be {_type_words(error.validator_value)}"
     if validator == "minimum":
         return f"setting '{setting}' must be at least {schema.get('minimum')}"
     if validator == "exclusiveMinimum":
@@ -196,6 +212,23 @@ class TapGenericRest(Tap):
         return [stream_class(tap=self) for stream_class in self.source.streams]
 
 
+def _base_url_errors(value: str) -> list[str]:
+    """Problems with ``base_url``, without echoing it (it could carry a password)."""
+    try:
+        base_url = urlsplit(value)
+        base_url.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError:
+        return ["setting 'base_url' is not a valid URL (check the host and port)"]
+    if base_url.scheme not in {"http", "https"} or not base_url.hostname:
+        return ["setting 'base_url' must be an http or https URL with a host"]
+    if base_url.username is not None or base_url.password is not None:
+        return [
+            "setting 'base_url' must not carry a user name or password; "
+            "use the source's credential settings"
+        ]
+    return []
+
+
 def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     """Every problem with ``config``, as one message per setting, in a stable order."""
     errors = sorted(
@@ -203,9 +236,7 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     )
     if errors:
         return errors
-    base_url = urlsplit(str(config["base_url"]))
-    if base_url.scheme not in {"http", "https"} or not base_url.hostname:
-        errors.append("setting 'base_url' must be an http or https URL with a host")
+    errors.extend(_base_url_errors(str(config["base_url"])))
     source = get_source(config["source"])
     errors.extend(
         f"setting '{setting}' is required for source '{source.name}'"

@@ -18,7 +18,7 @@ from tap_generic_rest.auth import BasicAuth
 from tap_generic_rest.client import GenericRestStream
 from tap_generic_rest.pagination import StartAtPaging
 from tap_generic_rest.registry import Source
-from tap_generic_rest.retry import DEFAULT_RETRY_STATUSES, RETRY_AFTER, RetryPolicy
+from tap_generic_rest.retry import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
 
 DEFAULT_AVATAR_TYPES = ("issuetype", "project", "user")
 
@@ -71,7 +71,7 @@ SOURCE = Source(
     description="Jira Cloud-shaped issue tracker API",
     auth=BasicAuth("email", "api_token"),
     retry=RetryPolicy(
-        statuses=DEFAULT_RETRY_STATUSES | {400},
+        statuses=SERVER_ERRORS | {400, 429},
         max_retries=10,
         backoff="exponential",
         factor=2,
