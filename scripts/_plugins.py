@@ -138,7 +138,7 @@ def meltano_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         {
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_PROJECT_ROOT": str(ROOT),
-            "MELTANO_CLI_LOG_LEVEL": env.get("MELTANO_CLI_LOG_LEVEL", "warning"),
+            "MELTANO_CLI_LOG_LEVEL": env.get("MELTANO_CLI_LOG_LEVEL", "info"),
             "NO_COLOR": "1",
         },
     )
