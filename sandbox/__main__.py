@@ -1,0 +1,134 @@
+"""Command line: ``python -m sandbox --port 8765 --seed 7 --size chat.users=2000 ...``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sandbox.api import Sandbox
+from sandbox.server import FAULTS
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+
+def _size(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    if not sep or not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected SOURCE.STREAM=N, got {text!r}")
+    return name, int(value)
+
+
+def _prerender(text: str) -> tuple[str, str, int | None]:
+    name, _, size = text.partition(":")
+    source, dot, stream = name.partition(".")
+    if not dot or (size and not size.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected SOURCE.STREAM[:PAGE_SIZE], got {text!r}")
+    return source, stream, int(size) if size else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line options (each mirrors a ``Sandbox`` argument)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Serve the five sandbox APIs on 127.0.0.1 until SIGTERM or SIGINT.",
+    )
+    add = parser.add_argument
+    add("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free port)")
+    add("--seed", type=int, default=7)
+    add("--default-size", type=int, default=25, help="records per stream")
+    add(
+        "--size",
+        type=_size,
+        action="append",
+        default=[],
+        metavar="SOURCE.STREAM=N",
+        help="records in one stream (repeatable)",
+    )
+    add("--latency-ms", type=float, default=0, help="delay before every response")
+    add("--fault-rate", type=float, default=0.0, help="fraction of requests that fail")
+    add("--faults", default=",".join(FAULTS), help=f"comma list from {','.join(FAULTS)}")
+    add(
+        "--max-failures",
+        type=int,
+        default=None,
+        help="failures per request at most (default: the source's retry count)",
+    )
+    add("--retry-after", type=float, default=1, help="seconds the rate-limit headers ask for")
+    add("--boards-max-results-cap", type=int, default=20)
+    add("--oncall-page-size", type=int, default=20)
+    add("--chat-count-cap", type=int, default=100)
+    add(
+        "--echo-errors",
+        action="store_true",
+        help="error bodies echo the request URL and headers (secrets included)",
+    )
+    add(
+        "--prerender",
+        type=_prerender,
+        action="append",
+        default=[],
+        metavar="SOURCE.STREAM[:PAGE_SIZE]",
+        help="render a stream's pages before serving",
+    )
+    add("--ready-file", type=Path, help="write the URL here once listening")
+    return parser
+
+
+def _sandbox(args: argparse.Namespace) -> Sandbox:
+    return Sandbox(
+        seed=args.seed,
+        sizes=dict(args.size),
+        default_size=args.default_size,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        faults=[kind for kind in args.faults.split(",") if kind],
+        max_failures_per_request=args.max_failures,
+        retry_after=args.retry_after,
+        boards_max_results_cap=args.boards_max_results_cap,
+        oncall_page_size=args.oncall_page_size,
+        port=args.port,
+        echo_errors=args.echo_errors,
+        chat_count_cap=args.chat_count_cap,
+        log_requests=False,  # nobody reads the log of a long-running server
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGTERM or SIGINT."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        sandbox = _sandbox(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sandbox.start()
+    try:
+        for source, stream, page_size in args.prerender:
+            sandbox.prerender(source, stream, page_size)
+        if args.ready_file:  # before the line: whoever reads the line may read the file
+            partial = args.ready_file.with_name(args.ready_file.name + ".tmp")
+            partial.write_text(sandbox.url + "\n")
+            os.replace(partial, args.ready_file)  # readers never see half a URL
+        print(f"sandbox listening on {sandbox.url}", flush=True)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
