@@ -24,7 +24,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_generic_rest.pagination import Paging, SinglePage
+from tap_generic_rest.pagination import PageGuard, Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.redact import redact
 
@@ -99,6 +99,8 @@ class GenericRestStream(RESTStream[Any]):
         super().__init__(tap=tap)
         self._declared = frozenset(self.schema.get("properties", {}))
         self._reported_undeclared: set[str] = set()
+        #: The current paginator's guards, checked on each page before its records are used.
+        self._page_guard: PageGuard | None = None
 
     # --- request building -------------------------------------------------------
 
@@ -129,12 +131,14 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
-        return self.paging.new_paginator(
+        paginator = self.paging.new_paginator(
             records_key=self.records_key,
             page_size=self.page_size,
             origin=self._tap.origin,  # type: ignore[attr-defined]
             stream=self.name,
         )
+        self._page_guard = paginator if isinstance(paginator, PageGuard) else None
+        return paginator
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
@@ -199,7 +203,12 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        return select_records(response, self.records_key, self.name)
+        records = select_records(response, self.records_key, self.name)
+        # The paging guards run before any record of the page is emitted: a page that
+        # repeats an earlier one fails the stream without a duplicate record.
+        if self._page_guard is not None:
+            self._page_guard.check_page(response)
+        return records
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:

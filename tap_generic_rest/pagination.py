@@ -50,7 +50,52 @@ def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class OffsetPaginator(SDKOffsetPaginator):
+class PageGuard:
+    """Fails a stream whose server repeats a page instead of paging on.
+
+    :meth:`check_page` runs before a page's records are emitted (the stream's
+    ``parse_response`` calls it), so a repeated page never yields a duplicate
+    record; running it again for the same response does nothing. A page repeats
+    when its first and last records are those of an earlier page.
+    """
+
+    stream: str
+    records_key: str
+    _fingerprints: set[bytes]
+    _last_fingerprint: bytes | None
+    _checked: requests.Response | None
+
+    def _reset_guard(self) -> None:
+        self._fingerprints = set()
+        self._last_fingerprint = None
+        self._checked = None
+
+    def check_page(self, response: requests.Response) -> None:
+        """Raise PaginationError if this page cannot follow the pages before it."""
+        if response is self._checked:
+            return
+        self._checked = response
+        self._check(response, select_records(response, self.records_key, self.stream))
+
+    def _check(self, response: requests.Response, records: list[Any]) -> None:
+        if not records:
+            return
+        fingerprint = orjson.dumps([records[0], records[-1]], option=orjson.OPT_SORT_KEYS)
+        if fingerprint in self._fingerprints:
+            which = "the previous" if fingerprint == self._last_fingerprint else "an earlier"
+            msg = (
+                f"stream '{self.stream}': the page {self._where(response)} repeats {which} "
+                "page; the server is not paging on"
+            )
+            raise PaginationError(msg)
+        self._fingerprints.add(fingerprint)
+        self._last_fingerprint = fingerprint
+
+    def _where(self, response: requests.Response) -> str:
+        return f"at {response.request.path_url.split('?', 1)[0]}" if response.request else ""
+
+
+class OffsetPaginator(PageGuard, SDKOffsetPaginator):
     """Offset/limit paging; the token is the offset of the next page.
 
     Advances by the number of records received, so a server that returns fewer
@@ -71,7 +116,7 @@ class OffsetPaginator(SDKOffsetPaginator):
         self.stream = stream
         self.total_key = total_key
         self._received = 0
-        self._last_fingerprint: bytes | None = None
+        self._reset_guard()
 
     def page_limit(self, body: Any) -> int:
         """How many records the server meant to send in a full page."""
@@ -83,9 +128,9 @@ class OffsetPaginator(SDKOffsetPaginator):
 
     @override
     def has_more(self, response: requests.Response) -> bool:
+        self.check_page(response)
         records = select_records(response, self.records_key, self.stream)
         self._received = len(records)
-        self._guard_repeat(records)
         body = json_body(response)
         return not is_last_page(
             self._received, self.page_limit(body), self.current_value, self.page_total(body)
@@ -95,18 +140,9 @@ class OffsetPaginator(SDKOffsetPaginator):
     def get_next(self, response: requests.Response) -> int | None:
         return self.current_value + self._received
 
-    def _guard_repeat(self, records: list[Any]) -> None:
-        """Fail when a full page repeats the previous one (a server ignoring the offset)."""
-        if not records:
-            return
-        fingerprint = orjson.dumps([records[0], records[-1]], option=orjson.OPT_SORT_KEYS)
-        if fingerprint == self._last_fingerprint:
-            msg = (
-                f"stream '{self.stream}': the page at offset {self.current_value} repeats the "
-                "previous page; the server is ignoring the offset parameter"
-            )
-            raise PaginationError(msg)
-        self._last_fingerprint = fingerprint
+    @override
+    def _where(self, response: requests.Response) -> str:
+        return f"at offset {self.current_value}"
 
 
 class StartAtPaginator(OffsetPaginator):
@@ -126,20 +162,23 @@ class StartAtPaginator(OffsetPaginator):
         return _as_int(lookup(body, "total"))
 
     @override
-    def has_more(self, response: requests.Response) -> bool:
-        body = json_body(response)
-        start = _as_int(lookup(body, "startAt"))
+    def _check(self, response: requests.Response, records: list[Any]) -> None:
+        start = _as_int(lookup(json_body(response), "startAt"))
         if start is not None and start != self.current_value:
             msg = (
                 f"stream '{self.stream}': asked for startAt={self.current_value} "
                 f"but the server answered startAt={start}"
             )
             raise PaginationError(msg)
+        super()._check(response, records)
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
         more = super().has_more(response)
-        return more and lookup(body, "isLast") is not True
+        return more and lookup(json_body(response), "isLast") is not True
 
 
-class NextUrlPaginator(BaseHATEOASPaginator):
+class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
     """Follows the full URL found at ``next_key`` (``paging.next``) until it is absent.
 
     The URL is used as the server wrote it, own query string included. A URL on
@@ -147,17 +186,22 @@ class NextUrlPaginator(BaseHATEOASPaginator):
     error rather than leaking credentials or looping.
     """
 
-    def __init__(self, *, next_key: str, origin: str, stream: str) -> None:
+    def __init__(
+        self, *, next_key: str, origin: str, stream: str, records_key: str = "data"
+    ) -> None:
         super().__init__()
         self.next_key = next_key
         self.origin = origin
         self.stream = stream
+        self.records_key = records_key
         self._seen: set[str] = set()
+        self._reset_guard()
 
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
         link = lookup(json_body(response), self.next_key)
         if not link or not isinstance(link, str):
+            self.check_page(response)
             return None
         url = urljoin(response.url, link)
         if origin_of(url) != self.origin:
@@ -169,6 +213,7 @@ class NextUrlPaginator(BaseHATEOASPaginator):
         if url in self._seen:
             msg = f"stream '{self.stream}': the server sent the same next-page URL twice"
             raise PaginationError(msg)
+        self.check_page(response)
         self._seen.add(url)
         return url
 
@@ -255,7 +300,9 @@ class NextUrlPaging:
     def new_paginator(  # noqa: D102
         self, *, records_key: str, page_size: int, origin: str, stream: str
     ) -> BaseAPIPaginator[Any]:
-        return NextUrlPaginator(next_key=self.next_key, origin=origin, stream=stream)
+        return NextUrlPaginator(
+            next_key=self.next_key, origin=origin, stream=stream, records_key=records_key
+        )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
         if isinstance(token, ParseResult) or not (self.limit_param and page_size):

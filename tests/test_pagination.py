@@ -143,8 +143,8 @@ class TestStartAtPaging:
 
 
 class TestNextUrlPaging:
-    def next_page(self, url):
-        return {"data": rows(0, 1), "paging": {"next": url} if url is not None else {}}
+    def next_page(self, url, start=0):
+        return {"data": rows(start, 1), "paging": {"next": url} if url is not None else {}}
 
     def test_follows_full_url_with_its_own_query(self):
         paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
@@ -173,9 +173,9 @@ class TestNextUrlPaging:
     def test_same_url_twice_is_an_error(self):
         paginator = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="alerts")
         paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=1")))
-        paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=2")))
+        paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=2", 1)))
         with pytest.raises(PaginationError, match="same next-page URL twice"):
-            paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=1")))
+            paginator.advance(make_response(self.next_page(f"{ORIGIN}/v2/alerts?offset=1", 2)))
 
     def test_first_request_sends_limit_only_when_page_size_set(self):
         spec = NextUrlPaging(limit_param="limit")
