@@ -284,11 +284,14 @@ class GenericRestStream(RESTStream[Any]):
             if exception
             else "failure"
         )
+        # The path as sent (avatars fill in their type), never the query: it may hold a key.
+        request = getattr(exception, "request", None) or getattr(response, "request", None)
+        path = str(getattr(request, "path_url", "") or self.path).split("?", 1)[0]
         self.log(
             "stream '%s': %s on %s; retry %d of %d in %.2f s (wait from %s)",
             self.name,
             failure,
-            self.path,
+            path,
             details.get("tries", 0),
             self.backoff_max_tries() - 1,
             details.get("wait") or 0.0,

@@ -252,11 +252,26 @@ def test_wait_generator_reads_the_failed_response(frozen_clock: float) -> None:
     assert waits.send(RetriableAPIError("429", capped)) == 60.0
 
 
+def test_backoff_handler_logs_the_network_failure_and_the_path_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stream = TapGenericRest(config=config("tracker")).streams["avatars"]
+    request = requests.Request("GET", f"{BASE}/v1/avatar/project/system").prepare()
+    exc = requests.exceptions.ConnectionError("refused", request=request)
+    with caplog.at_level(logging.WARNING):
+        stream.backoff_handler({"tries": 1, "wait": 2.0, "exception": exc})  # type: ignore[typeddict-item]
+    assert retry_lines(caplog) == [
+        "stream 'avatars': ConnectionError on /v1/avatar/project/system; retry 1 of 10 in "
+        "2.00 s (wait from backoff)"
+    ]
+
+
 def test_backoff_handler_logs_stream_status_retry_wait_and_source(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     stream = stream_of("helpdesk")
-    exc = RetriableAPIError("429", make_response({}, status=429))
+    url = f"{BASE}/v1/teams?offset=0&limit=100&api_key=key-2f6a0c9d"
+    exc = RetriableAPIError("429", make_response({}, status=429, url=url))
     exc._tap_generic_rest_wait_reason = "X-RateLimit-Reset"  # type: ignore[attr-defined]
     with caplog.at_level(logging.WARNING):
         stream.backoff_handler({"tries": 2, "wait": 1.5, "exception": exc})  # type: ignore[typeddict-item]
