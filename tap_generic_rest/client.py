@@ -26,6 +26,7 @@ from typing_extensions import override
 
 from tap_generic_rest.pagination import PageGuard, Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
+from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, Prefetcher, worker_session
 from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
+    from tap_generic_rest.prefetch import RateGate
     from tap_generic_rest.registry import Source
     from tap_generic_rest.retry import RetryPolicy
     from tap_generic_rest.tap import TapGenericRest
@@ -152,6 +154,40 @@ class GenericRestStream(RESTStream[Any]):
             request.url = token.geturl()
             request.params = {}
         return request
+
+    # --- fetching pages ---------------------------------------------------------
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        """Pages fetched at once where the paging allows it; 1 fetches one at a time."""
+        value = self.config.get("max_concurrent_requests")
+        return DEFAULT_MAX_CONCURRENT_REQUESTS if value is None else int(value)
+
+    @property
+    def rate_gate(self) -> RateGate:
+        """The tap's gate: a wait the source asks of one request holds back all of them."""
+        gate: RateGate = self._tap.rate_gate  # type: ignore[attr-defined]
+        return gate
+
+    @override
+    @property
+    def requests_session(self) -> requests.Session:
+        # A page-fetching worker thread sends on its own session, never the shared one.
+        return worker_session() or super().requests_session
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Fetch pages ahead where the paging allows it, else the SDK's one-by-one loop."""
+        workers = self.max_concurrent_requests
+        if workers > 1 and self.paging.prefetchable:
+            return Prefetcher(self, context, workers).records()
+        return super().request_records(context)
+
+    def hold_source(self, details: Details) -> None:
+        """Make a retry on a status the policy lists (429, 420...) hold back every request."""
+        response = getattr(details.get("exception"), "response", None)
+        if response is not None and response.status_code in self.retry_policy.statuses:
+            self.rate_gate.hold(details.get("wait") or 0.0)
 
     # --- responses --------------------------------------------------------------
 
@@ -298,3 +334,4 @@ class GenericRestStream(RESTStream[Any]):
             getattr(exception, _WAIT_REASON, "backoff"),
             level=logging.WARNING,
         )
+        self.hold_source(details)

@@ -13,6 +13,7 @@ from typing_extensions import override
 
 from tap_generic_rest.auth import origin_of
 from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
 
@@ -115,6 +116,16 @@ COMMON_SETTINGS = th.PropertiesList(
         description="Timeout of one HTTP request.",
     ),
     th.Property(
+        "max_concurrent_requests",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_MAX_CONCURRENT_REQUESTS,
+        title="Max concurrent requests",
+        description=(
+            "Pages of one stream fetched at once where the paging allows it (offset and "
+            "startAt); records keep their order. 1 fetches one page at a time."
+        ),
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         title="User agent",
@@ -206,6 +217,11 @@ class TapGenericRest(Tap):
     def authenticator(self) -> APIAuthenticatorBase:
         """One authenticator shared by every stream of the run."""
         return self.source.auth.build(self.config, self.origin)
+
+    @cached_property
+    def rate_gate(self) -> RateGate:
+        """One rate gate for every stream and worker of the run: they share the API's limits."""
+        return RateGate()
 
     @override
     def discover_streams(self) -> list[Stream]:

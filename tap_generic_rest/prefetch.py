@@ -1,0 +1,340 @@
+"""Fetching pages ahead: up to N requests in flight, their records emitted in order.
+
+Offset and startAt paging know the next pages' parameters before the earlier pages
+arrive, so :class:`Prefetcher` keeps up to ``max_concurrent_requests`` pages asked
+for at once (a sliding window) and hands their records on strictly in page order.
+Every stop decision is still the paginator's, run over the responses in order:
+pages asked for past the end are dropped unread, and the paginator's guards (a
+repeated page, a startAt the server did not honour) apply as in the sequential loop.
+
+Requests are sent by daemon worker threads, each with its own ``requests.Session``
+(a Session is not meant to be shared between threads; the workers' sessions share
+the stream session's cookie jar, which is). The consuming thread prepares every
+request and does all the bookkeeping (request counter, sync costs, parsing), so no
+SDK state of the stream is touched from a worker. Each request goes through the
+stream's retry decorator (the source's policy) after waiting on the tap's
+:class:`RateGate`: a wait the source asks of one request holds back every worker.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
+
+import requests
+
+from tap_generic_rest.pagination import OffsetPaginator
+from tap_generic_rest.payload import json_body
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.pagination import BaseAPIPaginator
+
+    from tap_generic_rest.client import GenericRestStream
+
+#: Pages in flight unless ``max_concurrent_requests`` says otherwise.
+DEFAULT_MAX_CONCURRENT_REQUESTS = 4
+#: How many holds and passes a :class:`RateGate` remembers.
+_HISTORY = 1000
+
+_worker = threading.local()
+
+
+def worker_session() -> requests.Session | None:
+    """The session of the page-fetching worker running this thread, if it is one."""
+    return cast("requests.Session | None", getattr(_worker, "session", None))
+
+
+class FetchCancelledError(Exception):
+    """A page was no longer wanted when its turn to be sent came (never retried)."""
+
+
+class Hold(NamedTuple):
+    """A wait a retry asked for: no request of the source is sent from ``at`` to ``until``."""
+
+    at: float
+    until: float
+    thread: str
+
+
+class Pass(NamedTuple):
+    """A request let through the gate at ``at``, after being held back ``waited`` seconds."""
+
+    at: float
+    thread: str
+    waited: float
+
+
+class RateGate:
+    """When one request of a source is told to wait, every request of that source waits.
+
+    Thread-safe. ``holds`` and ``passes`` keep the recent history, in
+    ``time.monotonic()`` seconds; a pass is decided under the same lock as the
+    holds, so no pass ever falls inside a hold.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._opens_at = 0.0
+        self.holds: deque[Hold] = deque(maxlen=_HISTORY)
+        self.passes: deque[Pass] = deque(maxlen=_HISTORY)
+
+    def hold(self, seconds: float) -> None:
+        """Keep every request from being sent for ``seconds`` from now (never shortens)."""
+        with self._lock:
+            now = time.monotonic()
+            self._opens_at = max(self._opens_at, now + seconds)
+            self.holds.append(Hold(now, now + seconds, threading.current_thread().name))
+
+    def wait(self, cancelled: threading.Event) -> bool:
+        """Block until the gate is open; False if ``cancelled`` was set meanwhile."""
+        held_since: float | None = None
+        while not cancelled.is_set():
+            with self._lock:
+                now = time.monotonic()
+                delay = self._opens_at - now
+                if delay <= 0:
+                    waited = 0.0 if held_since is None else now - held_since
+                    self.passes.append(Pass(now, threading.current_thread().name, waited))
+                    return True
+            held_since = now if held_since is None else held_since
+            cancelled.wait(delay)
+        return False
+
+
+@dataclass
+class _Page:
+    """One page asked for: its token, its prepared request and the response to come."""
+
+    token: int
+    request: requests.PreparedRequest
+    response: Future[requests.Response] = field(default_factory=Future)
+
+
+class PageFetcher:
+    """Daemon worker threads that send prepared requests; pages come back in asked order.
+
+    Outstanding pages (asked, not yet taken) are what bounds memory: the caller asks
+    for at most as many as it allows in flight.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[requests.PreparedRequest], requests.Response],
+        *,
+        workers: int,
+        template: requests.Session,
+        name: str,
+    ) -> None:
+        self._send = send
+        self._workers = workers
+        self._template = template
+        self._name = name
+        self._jobs: queue.SimpleQueue[_Page | None] = queue.SimpleQueue()
+        self._window: deque[_Page] = deque()
+        self._threads: list[threading.Thread] = []
+        self.cancelled = threading.Event()
+
+    @property
+    def outstanding(self) -> int:
+        """Pages asked for and not yet taken."""
+        return len(self._window)
+
+    @property
+    def next_token(self) -> int | None:
+        """Token of the page :meth:`take` returns next, if any is outstanding."""
+        return self._window[0].token if self._window else None
+
+    def ask(self, token: int, request: requests.PreparedRequest) -> None:
+        """Queue a page; a worker sends it as soon as one is free and the gate is open."""
+        page = _Page(token, request)
+        self._window.append(page)
+        self._jobs.put(page)
+        if len(self._threads) < min(self._workers, len(self._window)):
+            thread = threading.Thread(
+                target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def take(self) -> tuple[_Page, requests.Response]:
+        """Wait for the oldest page; raise its request's error as the request raised it."""
+        page = self._window.popleft()
+        return page, page.response.result()
+
+    def discard(self) -> None:
+        """Drop every outstanding page: unsent ones are not sent, answers are ignored."""
+        for page in self._window:
+            page.response.cancel()
+        self._window.clear()
+
+    def close(self) -> None:
+        """Discard what is outstanding and let the workers end (without waiting for them).
+
+        A worker in the middle of a request or a retry wait ends when it is over; it
+        sends nothing more. Not joining keeps a failure from waiting on a long retry.
+        """
+        self.cancelled.set()
+        self.discard()
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        session = _worker_session(self._template)
+        _worker.session = session
+        try:
+            while (page := self._jobs.get()) is not None:
+                if not page.response.set_running_or_notify_cancel():
+                    continue
+                try:
+                    page.response.set_result(self._send(page.request))
+                except BaseException as exc:  # noqa: BLE001  # handed to the consuming thread
+                    page.response.set_exception(exc)
+        finally:
+            _worker.session = None
+            session.close()
+
+
+def _worker_session(template: requests.Session) -> requests.Session:
+    """A session for one worker thread, sending as the stream's session would."""
+    session = requests.Session()
+    session.cookies = template.cookies
+    session.verify = template.verify
+    session.cert = template.cert
+    session.proxies = dict(template.proxies)
+    return session
+
+
+@dataclass(frozen=True)
+class _PageAt:
+    """Stands in for the paginator when a page is prepared ahead: only its token is read."""
+
+    current_value: int
+
+
+class Prefetcher:
+    """Runs one stream's offset or startAt paging with up to ``workers`` pages in flight.
+
+    The first page is fetched alone: it tells the step (the records a full page holds,
+    which a capping server sets) and the total, if any. Pages are then asked for at
+    that step, never at or past the reported total, and taken in order; each goes
+    through ``parse_response`` and the paginator's ``advance`` exactly as in the
+    sequential loop, which decides where the stream ends. If the first page does not
+    hold a full page as the paginator defines it, or a page does not end where the
+    next one asked for starts, the rest is fetched one page at a time, so no record
+    is ever skipped or repeated. The request counter counts the pages used.
+    """
+
+    def __init__(self, stream: GenericRestStream, context: Context | None, workers: int) -> None:
+        self.stream = stream
+        self.context = context
+        self.workers = workers
+        self._gate = stream.rate_gate  # created here, before any worker thread reads it
+        decorated = stream.request_decorator(self._try_once)
+        self._fetcher = PageFetcher(
+            lambda request: decorated(request, context),
+            workers=workers,
+            template=stream.requests_session,
+            name=f"{stream.name}-page",
+        )
+        self._step = 0  # records per page once the first page has shown it; 0: one at a time
+        self._total: int | None = None
+        self._ahead = 0  # token of the next page to ask for
+
+    def _try_once(
+        self, request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One try of one request: wait for the gate, then the stream's own ``_request``."""
+        if not self._gate.wait(self._fetcher.cancelled):
+            raise FetchCancelledError
+        return self.stream._request(request, context)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The stream's records, in the order the sequential loop would emit them."""
+        stream, context = self.stream, self.context
+        paginator = stream.get_new_paginator()
+        if not isinstance(paginator, OffsetPaginator):  # pragma: no cover - spec says prefetchable
+            msg = f"stream '{stream.name}': paging {type(paginator).__name__} cannot prefetch"
+            raise TypeError(msg)
+        pages = 0
+        try:
+            with stream.get_http_request_counter() as request_counter:
+                request_counter.with_context(context)
+                while not paginator.finished:
+                    self._fill(paginator)
+                    page, response = self._fetcher.take()
+                    request_counter.increment()
+                    stream.update_sync_costs(page.request, response, context)
+                    records = list(stream.parse_response(response))
+                    if not records:
+                        if paginator.continue_if_empty(response):
+                            paginator.advance(response)
+                            continue
+                        stream.log(
+                            "Pagination stopped after %d pages because no records were "
+                            "found in the last response",
+                            pages,
+                        )
+                        break
+                    yield from records
+                    pages += 1
+                    self._advance(paginator, response, first=pages == 1)
+        finally:
+            self._fetcher.close()
+
+    def _fill(self, paginator: OffsetPaginator) -> None:
+        """Ask for pages up to the window: the paginator's own page first, none past the total."""
+        if not self._fetcher.outstanding:
+            self._ahead = paginator.current_value
+            self._ask()
+        while (
+            self._step
+            and self._fetcher.outstanding < self.workers
+            and (self._total is None or self._ahead < self._total)
+        ):
+            self._ask()
+
+    def _ask(self) -> None:
+        token = self._ahead
+        page = cast("BaseAPIPaginator[Any]", _PageAt(token))
+        self._fetcher.ask(token, self.stream._prepare_request(context=self.context, page=page))
+        self._ahead = token + self._step
+
+    def _advance(
+        self, paginator: OffsetPaginator, response: requests.Response, *, first: bool
+    ) -> None:
+        """Advance the paginator, then check that the pages asked ahead still follow on.
+
+        The first page sets the step; a later page ending elsewhere than the next page
+        asked for starts drops what was asked ahead.
+        """
+        start = paginator.current_value
+        paginator.advance(response)
+        if paginator.finished:
+            return
+        body = json_body(response)
+        self._total = paginator.page_total(body)
+        received = paginator.current_value - start
+        if first:
+            self._step = received if received == paginator.page_limit(body) else 0
+        elif self._fetcher.next_token not in (None, paginator.current_value):
+            self._fetcher.discard()
+            self._step = 0
+        else:
+            return
+        if not self._step:
+            self.stream.log(
+                "stream '%s': a page at %d held %d records where a page holds %d; "
+                "fetching the rest one page at a time",
+                self.stream.name,
+                start,
+                received,
+                paginator.page_limit(body),
+            )
