@@ -37,13 +37,17 @@ if TYPE_CHECKING:
 
 
 def is_last_page(received: int, requested: int, start: int, total: int | None) -> bool:
-    """Whether a page ends the stream: empty, short, or reaching the reported total.
+    """Whether a page ends the stream: empty, reaching the reported total, or short.
 
-    A missing total is not an error: the short or empty page ends the stream then.
+    A reported total is authoritative: a server that silently caps the page size
+    (chat caps ``count`` at 100) sends short pages that are not the last one. Without
+    a total (not an error), a short or empty page ends the stream.
     """
-    if received == 0 or received < requested:
+    if received == 0:
         return True
-    return total is not None and start + received >= total
+    if total is not None:
+        return start + received >= total
+    return received < requested
 
 
 def _as_int(value: Any) -> int | None:

@@ -130,3 +130,23 @@ def test_unauthorized_fails_at_once_naming_the_settings(requests_mock):
         run_sync(CONFIG, streams=["roles"])
     assert "401" in str(error.value)
     assert requests_mock.call_count == 1
+
+
+def test_server_capping_count_below_page_size_loses_nothing(requests_mock):
+    """Regression: a page capped by the server (count 100 < page_size 150) is short but not last.
+
+    The stop rule used to end the stream on the first capped page and drop 150 of 250 users.
+    """
+    users = make_rows("users", 250)
+
+    def respond(request, context):
+        offset = int(request.qs["offset"][0])
+        count = min(int(request.qs["count"][0]), 100)
+        page = users[offset : offset + count]
+        return {"users": page, "count": len(page), "offset": offset, "total": 250, "success": True}
+
+    requests_mock.get(BASE + "/users.list", json=respond)
+    for concurrency in (1, 4):
+        config = {**CONFIG, "page_size": 150, "max_concurrent_requests": concurrency}
+        records = records_by_stream(run_sync(config, streams=["users"]))
+        assert [r["_id"] for r in records["users"]] == [r["_id"] for r in users]

@@ -44,6 +44,8 @@ def drive(paginator, pages):
         (10, 10, 0, 10, True),  # total reached
         (10, 10, 10, 25, False),
         (5, 10, 20, 25, True),
+        (100, 150, 0, 250, False),  # server capped the page size; the total says more
+        (0, 10, 0, 25, True),  # empty page before the total: stop rather than loop
     ],
 )
 def test_is_last_page(received, requested, start, total, last):
