@@ -113,6 +113,12 @@ _base_factory = logging.getLogRecordFactory()
 
 
 def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Make a log record, with every registered secret masked in its message and traceback.
+
+    A record with nothing to mask is left as it was made (the SDK's metric filters and
+    structured formatter read ``args``); one with a secret is formatted here, masked,
+    and keeps no reference to the unmasked arguments or exception.
+    """
     record = _base_factory(*args, **kwargs)
     if not REDACTOR.active:
         return record
@@ -120,13 +126,17 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         message = record.getMessage()
     except (TypeError, ValueError):  # a malformed call; leave it to logging's own report
         return record
-    record.msg = redact(message)
-    record.args = None
+    masked = redact(message)
+    if masked != message:
+        record.msg = masked
+        record.args = None
     if record.exc_info:
-        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
-        # Formatters print exc_text when it is set; a structured formatter that reads the
-        # exception object itself would print it unmasked, so the object is dropped.
-        record.exc_info = None
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        if redact(text) != text:
+            # Formatters print exc_text when it is set; a structured formatter that reads
+            # the exception object itself would print it unmasked, so the object goes.
+            record.exc_text = redact(text)
+            record.exc_info = None
     return record
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -57,9 +58,12 @@ def _number(raw: str) -> float | None:
 
 def _http_date_delay(raw: str, now: float) -> float | None:
     try:
-        return max(0.0, parsedate_to_datetime(raw.strip()).timestamp() - now)
+        moment = parsedate_to_datetime(raw.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if moment.tzinfo is None:  # "-0000" or no zone: HTTP dates are always GMT
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, moment.timestamp() - now)
 
 
 RETRY_AFTER = WaitHint("Retry-After")

@@ -154,6 +154,8 @@ POLICY = RetryPolicy(
         ({"Retry-After": " 2.5 "}, (2.5, "Retry-After")),
         ({"Retry-After": formatdate(NOW + 9, usegmt=True)}, (9.0, "Retry-After")),
         ({"Retry-After": formatdate(NOW - 60, usegmt=True)}, (0.0, "Retry-After")),
+        # "-0000" (or no zone) parses to a naive time: still GMT, whatever the local zone.
+        ({"Retry-After": formatdate(NOW + 9).replace("+0000", "-0000")}, (9.0, "Retry-After")),
         ({"X-RateLimit-Reset": str(int((NOW + 5) * 1000))}, (5.0, "X-RateLimit-Reset")),
         ({"X-RateLimit-Reset": str(int((NOW - 5) * 1000))}, (0.0, "X-RateLimit-Reset")),
         ({"X-Reset-Seconds": str(int(NOW + 11))}, (11.0, "X-Reset-Seconds")),

@@ -12,7 +12,9 @@ and start together, so the module takes a few seconds rather than a minute.
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
 import os
 import re
 import socket
@@ -27,9 +29,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, quote_plus
 
 import pytest
+from singer_sdk.logging import ConsoleFormatter, StructuredFormatter
+from singer_sdk.metrics import Metric, Point
 
 from sandbox import Sandbox
-from tap_generic_rest.redact import REDACTOR
+from tap_generic_rest.redact import REDACTOR, install
 from tap_generic_rest.registry import all_sources, get_source
 from tap_generic_rest.tap import TapGenericRest
 from tests.responses import make_response
@@ -351,3 +355,55 @@ def test_redirect_to_another_host_is_not_followed(
     assert "redirected" in run.stderr.splitlines()[-1]
     assert other_host.seen == []
     assert leaks(run.output) == []
+
+
+# --- the log-record factory ----------------------------------------------------------------
+
+
+@pytest.fixture
+def redacting_logger() -> Iterator[tuple[logging.Logger, io.StringIO, io.StringIO]]:
+    """A logger writing through the SDK's console and structured formatters, redaction on."""
+    REDACTOR.clear()
+    REDACTOR.add(SECRETS["api_key"])
+    REDACTOR.add_query_param("api_key")
+    install()
+    console, structured = io.StringIO(), io.StringIO()
+    logger = logging.getLogger("tests.redaction")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handlers = [logging.StreamHandler(console), logging.StreamHandler(structured)]
+    handlers[0].setFormatter(ConsoleFormatter())
+    handlers[1].setFormatter(StructuredFormatter())
+    for handler in handlers:
+        logger.addHandler(handler)
+    yield logger, console, structured
+    for handler in handlers:
+        logger.removeHandler(handler)
+    REDACTOR.clear()
+
+
+def test_log_arguments_and_tracebacks_are_masked_in_every_formatter(
+    redacting_logger: tuple[logging.Logger, io.StringIO, io.StringIO],
+) -> None:
+    logger, console, structured = redacting_logger
+    url = f"https://h/v1/teams?offset=0&api_key={quote_plus(SECRETS['api_key'])}"
+    try:
+        raise ConnectionError(f"cannot reach {url}")
+    except ConnectionError:
+        logger.exception("request to %s failed", url)
+    logger.info("short key: %s", "https://h/v1?api_key=ab&x=1")
+    for text in (console.getvalue(), structured.getvalue()):
+        assert leaks(text) == []
+        assert "api_key=****" in text
+        assert "api_key=ab" not in text
+    assert "ConnectionError: cannot reach" in console.getvalue()
+
+
+def test_records_without_secrets_keep_their_arguments_for_the_sdk(
+    redacting_logger: tuple[logging.Logger, io.StringIO, io.StringIO],
+) -> None:
+    """The SDK's structured formatter turns a metric Point argument into metric_info."""
+    logger, _, structured = redacting_logger
+    point = Point("counter", Metric.RECORD_COUNT, 3, {"stream": "teams"})
+    logger.info("METRIC: %s", point)
+    assert json.loads(structured.getvalue())["metric_info"]["value"] == 3
