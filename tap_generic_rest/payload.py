@@ -7,6 +7,7 @@ with the fastest decoder available.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -23,13 +24,30 @@ class BodyNotJSONError(ValueError):
     """The body could not be decoded (truncated, HTML error page, empty)."""
 
 
+def loads(content: bytes) -> Any:
+    """Decode JSON with orjson, the cyclic garbage collector paused meanwhile.
+
+    A page of records is tens of thousands of new containers: with the collector
+    running, every few hundred of them start a collection, and every few pages a
+    full one walks all of the tap's objects, which made decoding about twice as
+    slow. Decoded JSON holds no reference cycles, so those collections find nothing.
+    """
+    if not gc.isenabled():  # paused already (by another thread decoding, or by the caller)
+        return orjson.loads(content)
+    gc.disable()
+    try:
+        return orjson.loads(content)
+    finally:
+        gc.enable()
+
+
 def json_body(response: requests.Response) -> Any:
     """Return the decoded JSON body of ``response``, decoding it at most once."""
     cached = response.__dict__.get(_CACHE_ATTR, _CACHE_ATTR)
     if cached is not _CACHE_ATTR:
         return cached
     try:
-        body = orjson.loads(response.content)
+        body = loads(response.content)
     except orjson.JSONDecodeError as exc:
         msg = f"response body is not valid JSON ({exc.msg} at byte {exc.pos})"
         raise BodyNotJSONError(msg) from None

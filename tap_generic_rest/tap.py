@@ -12,6 +12,7 @@ from singer_sdk import typing as th
 from typing_extensions import override
 
 from tap_generic_rest.auth import origin_of
+from tap_generic_rest.emit import FastSingerWriter
 from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.redact import REDACTOR
@@ -182,6 +183,9 @@ class TapGenericRest(Tap):
 
     name = "tap-generic-rest"
     config_jsonschema = _settings_schema()
+    # RECORD lines are serialised by the streams' fast path and flushed with the next
+    # other message, instead of one flush per record (see tap_generic_rest/emit.py).
+    message_writer_class = FastSingerWriter
     # Streams depend on the `source` setting, so discovery needs a valid config.
     dynamic_catalog = True
 

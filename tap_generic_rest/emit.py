@@ -1,0 +1,345 @@
+"""Writing RECORD messages fast, with exactly the output of the SDK's own path.
+
+For every record the SDK prunes deselected properties, conforms values to the
+schema, builds a ``RecordMessage``, serialises it with simplejson and flushes
+stdout: several times the cost of fetching and decoding the record. Records
+decoded from JSON need almost none of that work, so this module does only what
+can change them:
+
+* pruning walks only the deselected paths of the catalog (nothing when all
+  properties are selected, the usual case);
+* conformance is checked only where the SDK could change a JSON value (a
+  boolean-only property holding something else than true, false or null; an
+  object with ``additionalProperties`` unset holding undeclared keys); a record
+  that fails the check goes through the SDK's own ``conform_record_data_types``;
+* the message is serialised once with orjson and written to stdout's buffer
+  without a flush; the next other message (SCHEMA, STATE...) is written and
+  flushed as the SDK does, so a target sees all records before the state that
+  covers them.
+
+Anything orjson cannot write exactly as the SDK would (datetimes, decimals, bytes,
+subclasses of built-in types, integers beyond 64 bits...) sends that one record
+down the SDK's path. A stream whose records the SDK would transform further
+(stream maps, flattening, a conformance level other than recursive, another
+message writer) uses the SDK's path for every record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from singer_sdk.helpers._typing import (
+    _is_exclusive_boolean_type,
+    conform_record_data_types,
+    is_object_type,
+    is_uniform_list,
+)
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.encoding import SimpleSingerWriter
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from singer_sdk.streams import Stream
+
+#: Checks one value against its schema: True when the SDK's conformance could change it.
+Check = Callable[[Any], bool]
+#: Deselected paths: ``None`` marks a property to drop, a dict the deselected paths below it.
+PruneTree = dict[str, "PruneTree | None"]
+
+#: The collector's first threshold while records stream (Python's default is 700).
+GC_THRESHOLD_WHILE_STREAMING = 100_000
+
+#: Everything orjson would otherwise write its own way goes to the SDK's path instead.
+_ORJSON_OPTIONS = (
+    orjson.OPT_APPEND_NEWLINE
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+class FastSingerWriter(SimpleSingerWriter):
+    """The SDK's writer, plus pre-serialised RECORD lines written without a flush.
+
+    Record lines go to stdout's buffer, which the interpreter writes out in large
+    chunks (and at exit); every other message is written and flushed as the SDK
+    does, which also pushes out the record lines before it, so the order never
+    changes and a target has every record before the state that covers it.
+    """
+
+    def write_line(self, line: bytes) -> None:
+        """Write one serialised message line (ending in a newline), unflushed."""
+        out = sys.stdout  # looked up each time: tests redirect it
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:  # the text layer holds nothing: every text write is flushed
+            buffer.write(line)
+        else:
+            out.write(line.decode())
+
+
+@contextlib.contextmanager
+def gc_tuned_for_streaming() -> Iterator[None]:
+    """Let the cyclic garbage collector run far less often while records stream.
+
+    Every decoded page is thousands of new containers that live until its records
+    are written, then are freed by reference counting. With the default threshold
+    (700) each page sets off collections that walk all of them, and every few pages
+    a full one that walks every object of the tap: a tenth to a fifth of the time.
+    A threshold above what a few pages allocate means a collection starts only when
+    objects really pile up (cycles), which bounds memory all the same.
+    """
+    thresholds = gc.get_threshold()
+    if thresholds[0] == 0 or thresholds[0] >= GC_THRESHOLD_WHILE_STREAMING:
+        yield  # collection disabled, or tuned already (a parent stream's records)
+        return
+    gc.set_threshold(GC_THRESHOLD_WHILE_STREAMING, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def compile_prune_tree(mask: Mapping[tuple[str, ...], bool]) -> PruneTree:
+    """The deselected property paths of a selection mask, as a tree (empty: none)."""
+    tree: PruneTree = {}
+    for breadcrumb, selected in sorted(mask.items(), key=lambda item: len(item[0])):
+        if (
+            selected
+            or len(breadcrumb) < 2
+            or breadcrumb[0::2] != ("properties",) * (len(breadcrumb) // 2)
+        ):
+            continue
+        node: PruneTree | None = tree
+        names = breadcrumb[1::2]
+        for name in names[:-1]:
+            node = node.setdefault(name, {}) if node is not None else None
+            if node is None:  # an ancestor is dropped already
+                break
+        if node is not None:
+            node[names[-1]] = None
+    return tree
+
+
+def prune(record: dict[str, Any], tree: PruneTree) -> None:
+    """Drop the deselected properties of ``record`` in place, as the SDK does.
+
+    Like ``pop_deselected_record_properties``, it descends into objects, never
+    into arrays.
+    """
+    for name, below in tree.items():
+        if name in record:
+            if below is None:
+                del record[name]
+            else:
+                value = record[name]
+                if isinstance(value, dict):
+                    prune(value, below)
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+def _keeps_boolean(value: Any) -> bool:
+    # The SDK turns a value of a boolean-only property into `value != 0`, except
+    # None, and floats, which it checks first; true and false are unchanged.
+    return value is None or value.__class__ is bool or isinstance(value, float)
+
+
+def compile_object_check(schema: dict[str, Any]) -> Check | None:
+    """A check for an object the SDK conforms with ``schema``; None when it never changes one.
+
+    Mirrors ``_conform_record_data_types`` for values decoded from JSON; the schema
+    tests are the SDK's own functions, so both always agree on what a schema means.
+    """
+    properties: dict[str, Any] = schema["properties"]
+    declared = frozenset(properties)
+    strict = not schema.get("additionalProperties")
+    checks = [
+        (name, check)
+        for name, property_schema in properties.items()
+        if (check := compile_property_check(property_schema)) is not None
+    ]
+    if not strict and not checks:
+        return None
+
+    def check_object(value: Any) -> bool:
+        if strict and not declared.issuperset(value):
+            return True  # the SDK drops undeclared keys (and warns)
+        # A plain loop: any() over a generator costs a frame per record here.
+        for name, check in checks:  # noqa: SIM110
+            if name in value and check(value[name]):
+                return True
+        return False
+
+    return check_object
+
+
+def compile_property_check(schema: Any) -> Check | None:
+    """A check for one property's value; None when the SDK never changes it."""
+    if not isinstance(schema, dict):  # a boolean schema: leave its values to the SDK
+        return _always
+    as_list = bool(is_uniform_list(schema))
+    list_check = compile_items_check(schema["items"]) if as_list else None
+    as_object = bool(is_object_type(schema)) and "properties" in schema
+    object_check = compile_object_check(schema) if as_object else None
+    boolean = _is_exclusive_boolean_type(schema)
+    if list_check is None and object_check is None and not boolean:
+        return None
+
+    def check_property(value: Any) -> bool:
+        if as_list and isinstance(value, list):
+            return list_check is not None and list_check(value)
+        if as_object and isinstance(value, dict):
+            return object_check is not None and object_check(value)
+        return boolean and not _keeps_boolean(value)
+
+    return check_property
+
+
+def compile_items_check(schema: dict[str, Any]) -> Check | None:
+    """A check for the items of a uniform list; None when the SDK never changes one."""
+    objects = bool(is_object_type(schema))
+    # An object item schema without properties makes the SDK fail on any object
+    # item: such a record goes the SDK's way, to fail the same way.
+    unusable = objects and "properties" not in schema
+    object_check = compile_object_check(schema) if objects and not unusable else None
+    boolean = _is_exclusive_boolean_type(schema)
+    if object_check is None and not unusable and not boolean:
+        return None
+
+    def check_item(item: Any) -> bool:
+        if objects and isinstance(item, dict):
+            return unusable or (object_check is not None and object_check(item))
+        return boolean and not _keeps_boolean(item)
+
+    def check_items(items: list[Any]) -> bool:
+        return any(map(check_item, items))
+
+    return check_items
+
+
+def escape_line_separators(line: bytes) -> bytes:
+    """Escape the characters other than a newline that ``str.splitlines()`` splits on.
+
+    In a serialised message they can only be inside strings, where an escape means
+    the same; the other such characters are control characters, escaped by orjson.
+    """
+    return (
+        line.replace(b"\xe2\x80\xa8", b"\\u2028")
+        .replace(b"\xe2\x80\xa9", b"\\u2029")
+        .replace(b"\xc2\x85", b"\\u0085")
+    )
+
+
+class ExtractionClock:
+    """``time_extracted`` values, formatted at most once per millisecond.
+
+    The SDK reads the clock and formats it for every record; tens of records share
+    a millisecond here, so they share its string (same format: ISO 8601, UTC, with
+    microseconds). A clock that goes back is followed at once.
+    """
+
+    #: Seconds one formatted time is reused for.
+    resolution = 0.001
+
+    def __init__(self) -> None:
+        self._at = 0.0
+        self._text = ""
+
+    def now(self) -> str:
+        """The current UTC time, as the SDK writes ``time_extracted``."""
+        now = time.time()
+        if not 0 <= now - self._at < self.resolution:
+            self._at = now
+            self._text = datetime.fromtimestamp(now, timezone.utc).isoformat(sep="T")
+        return self._text
+
+
+class RecordEmitter:
+    """Writes the RECORD messages of one stream, fast where that gives the SDK's output.
+
+    Built when the stream writes its first record (its catalog, stream maps and
+    message writer are known then).
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.reason_slow = self._why_not_fast(stream)
+        self.writer: FastSingerWriter | None = None
+        if self.reason_slow:
+            return
+        self.writer = stream._tap.message_writer  # type: ignore[assignment]  # checked above
+        self.alias = stream.stream_maps[0].stream_alias
+        self.prune_tree = compile_prune_tree(stream.mask)
+        schema = stream.effective_schema
+        self.check: Check | None = (
+            compile_object_check(schema) if "properties" in schema else _always
+        )
+        self._clock = ExtractionClock()
+        #: Records that needed the SDK's conformance or its serialisation.
+        self.slow_records = 0
+
+    @staticmethod
+    def _why_not_fast(stream: Stream) -> str:
+        """Why the stream's records need the SDK's path; empty when they do not."""
+        maps = stream.stream_maps
+        if len(maps) != 1 or type(maps[0]) is not SameRecordTransform:
+            return "stream maps are configured"
+        if maps[0].flattening_enabled:
+            return "flattening is enabled"
+        if stream.TYPE_CONFORMANCE_LEVEL is not TypeConformanceLevel.RECURSIVE:
+            return "the stream's type conformance level is not recursive"
+        if not isinstance(stream._tap.message_writer, FastSingerWriter):
+            return "the tap's message writer is not the fast writer"
+        return ""
+
+    def write(self, record: dict[str, Any]) -> bool:
+        """Write ``record``'s RECORD message; False if it must go the SDK's way instead.
+
+        The record is pruned in place, as the SDK prunes it (the stream's state and
+        child contexts see the pruned record either way).
+        """
+        writer = self.writer
+        if writer is None:
+            return False
+        if self.prune_tree:
+            prune(record, self.prune_tree)
+        check = self.check
+        conformed = check is not None and check(record)
+        if conformed:
+            stream = self.stream
+            record = conform_record_data_types(
+                stream_name=stream.name,
+                record=record,
+                schema=stream.effective_schema,
+                level=stream.TYPE_CONFORMANCE_LEVEL,
+                logger=stream.logger,
+            )
+        message: dict[str, Any] = {"type": "RECORD", "stream": self.alias, "record": record}
+        version = self.stream._stream_version
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = self._clock.now()
+        try:
+            line = orjson.dumps(message, option=_ORJSON_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError: a value only the SDK writes exactly
+            self.slow_records += 1
+            return False
+        if conformed:
+            self.slow_records += 1
+        # orjson writes U+0085, U+2028 and U+2029 unescaped, as JSON allows; str.splitlines()
+        # splits on them, so they are escaped (as the SDK's writer escapes all non-ASCII).
+        if not line.isascii() and (b"\xe2" in line or b"\x85" in line):
+            line = escape_line_separators(line)
+        writer.write_line(line)
+        return True
