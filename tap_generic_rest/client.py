@@ -271,6 +271,16 @@ class GenericRestStream(RESTStream[Any]):
         with gc_tuned_for_streaming():
             yield from super().get_records(context)
 
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # Without child streams the SDK would still copy every record as a child
+        # context and hand it to a loop over no streams.
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
+
     @cached_property
     def record_emitter(self) -> RecordEmitter:
         """Writes this stream's RECORD messages; built at the first record of the sync."""

@@ -1,0 +1,419 @@
+"""Throughput benchmark: records/s and peak memory of the tap, a stock SDK tap and a raw floor.
+
+For each stream (helpdesk ``contacts``: offset paging; oncall ``alerts``: next-URL paging) it
+starts the sandbox in its own process with that many records, pages pre-rendered, then runs,
+each in a subprocess writing to /dev/null:
+
+* ``tap``: tap-generic-rest (``python -m tap_generic_rest``), default settings;
+* ``baseline``: ``scripts/baseline_tap.py``, a stock SDK ``RESTStream`` tap with the SDK's
+  defaults (same schemas, auth and paging, none of this project's work);
+* ``floor``: a plain loop that fetches the same pages (requests, keep-alive), decodes them
+  and writes Singer RECORD lines with orjson.
+
+It prints records/s (records over the subprocess's wall time, start-up included), CPU
+seconds, peak RSS (``wait4``'s ``ru_maxrss``) and the sandbox's CPU seconds during the run,
+then the ratios tap/baseline and tap/floor. Every run's record count is checked.
+
+    python scripts/bench_throughput.py                  # 500,000 records per stream
+    python scripts/bench_throughput.py --records 100000 --streams helpdesk.contacts
+    python scripts/bench_throughput.py --memory         # peak RSS at 500,000 vs 2,000,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+STREAMS = ("helpdesk.contacts", "oncall.alerts")
+MODES = ("tap", "baseline", "floor")
+SANDBOX_READY_TIMEOUT = 1800  # seconds: pre-rendering 2,000,000 records takes minutes
+_METRIC = re.compile(r"METRIC: (\{.*\})\s*$")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    """One measured subprocess."""
+
+    stream: str
+    mode: str
+    records: int
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    sandbox_cpu_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Records per second of wall time."""
+        return self.records / self.seconds
+
+
+# --- the sandbox, in its own process ---------------------------------------------------------
+
+
+class SandboxProcess:
+    """``python -m sandbox`` with large streams and pre-rendered pages, in its own process."""
+
+    def __init__(self, sizes: dict[str, int], page_size: int, workdir: Path) -> None:
+        self.sizes = sizes
+        self.page_size = page_size
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.manifest: dict[str, Any] = {}
+
+    def __enter__(self) -> SandboxProcess:
+        ready = self.workdir / "sandbox.ready"
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "sandbox", "--port", "0", "--seed", "7"]
+        cmd += ["--oncall-page-size", str(self.page_size), "--ready-file", str(ready)]
+        for stream, size in self.sizes.items():
+            cmd += ["--size", f"{stream}={size}", "--prerender", f"{stream}:{self.page_size}"]
+        log = (self.workdir / "sandbox.log").open("wb")
+        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + SANDBOX_READY_TIMEOUT
+        while not ready.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                log_text = (self.workdir / "sandbox.log").read_text(errors="replace")
+                sys.exit(f"the sandbox did not start:\n{log_text[-2000:]}")
+            time.sleep(0.2)
+        url = ready.read_text().strip()
+        with _http_session() as session:
+            self.manifest = session.get(f"{url}/_sandbox/manifest", timeout=30).json()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the sandbox process has used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+    def tap_config(self, source: str) -> dict[str, Any]:
+        """The config of the tap (and of the baseline and floor) for ``source``."""
+        return {
+            "source": source,
+            "base_url": self.manifest["base_urls"][source],
+            **self.manifest["credentials"][source],
+            "page_size": self.page_size,
+        }
+
+
+@contextlib.contextmanager
+def _http_session() -> Iterator[Any]:
+    import requests
+
+    with requests.Session() as session:
+        yield session
+
+
+# --- measuring one subprocess -----------------------------------------------------------------
+
+
+def _write_json(path: Path, value: Any) -> Path:
+    path.write_text(json.dumps(value))
+    return path
+
+
+def _tap_catalog(config_path: Path, stream: str, workdir: Path) -> Path:
+    """The tap's catalog with only ``stream`` selected."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tap_generic_rest", "--config", str(config_path), "--discover"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    catalog = json.loads(out.stdout)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] == stream
+    return _write_json(workdir / f"catalog-{stream}.json", catalog)
+
+
+def _sdk_record_count(stderr: str, stream: str) -> int:
+    """Records the SDK counted for ``stream``: the sum of its record_count metric lines."""
+    total = 0
+    for line in stderr.splitlines():
+        match = _METRIC.search(line)
+        if match:
+            metric = json.loads(match.group(1))
+            if metric.get("metric") == "record_count" and metric["tags"].get("stream") == stream:
+                total += int(metric["value"])
+    return total
+
+
+def _floor_record_count(stderr: str, _stream: str) -> int:
+    match = re.search(r"^floor records (\d+)$", stderr, re.MULTILINE)
+    return int(match.group(1)) if match else -1
+
+
+def measure(
+    mode: str, stream_id: str, sandbox: SandboxProcess, workdir: Path, expected: int
+) -> Run:
+    """Run one mode on one stream in a subprocess (stdout to /dev/null) and measure it."""
+    source, stream = stream_id.split(".")
+    config = _write_json(workdir / f"config-{source}.json", sandbox.tap_config(source))
+    if mode == "tap":
+        catalog = _tap_catalog(config, stream, workdir)
+        cmd = [sys.executable, "-m", "tap_generic_rest", "--config", str(config)]
+        cmd += ["--catalog", str(catalog)]
+        count = _sdk_record_count
+    elif mode == "baseline":
+        cmd = [sys.executable, str(ROOT / "scripts" / "baseline_tap.py"), "--config", str(config)]
+        count = _sdk_record_count
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--floor-run", str(config), stream]
+        count = _floor_record_count
+    stderr_path = workdir / f"{mode}-{stream}.stderr"
+    sandbox_cpu = sandbox.cpu_seconds()
+    with stderr_path.open("wb") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
+    stderr_text = stderr_path.read_text(errors="replace")
+    records = count(stderr_text, stream)
+    if process.returncode != 0 or records != expected:
+        sys.exit(
+            f"{mode} on {stream_id}: exit status {process.returncode}, {records} records "
+            f"(expected {expected}):\n{stderr_text[-3000:]}"
+        )
+    return Run(
+        stream=stream_id,
+        mode=mode,
+        records=records,
+        seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        sandbox_cpu_seconds=sandbox_cpu,
+    )
+
+
+# --- the raw floor -------------------------------------------------------------------------------
+
+
+def floor_run(config_path: str, stream: str) -> None:
+    """Fetch, decode and write RECORD lines with nothing else: the fastest plain loop."""
+    import orjson
+    import requests
+
+    config = json.loads(Path(config_path).read_text())
+    page_size = int(config["page_size"])
+    base = config["base_url"].rstrip("/")
+    out = sys.stdout.buffer
+    session = requests.Session()
+    if config["source"] == "helpdesk":
+        url: str | None = f"{base}/v1/contacts"
+        params: dict[str, Any] | None = {"offset": 0, "limit": page_size}
+        session.params = {"api_key": config["api_key"]}
+    else:
+        url, params = f"{base}/v2/alerts", {"limit": page_size}
+        session.headers["api_key"] = config["api_token"]
+    head = {"type": "RECORD", "stream": stream}
+    count = 0
+    while url:
+        response = session.get(url, params=params, timeout=300)
+        response.raise_for_status()
+        body = orjson.loads(response.content)
+        records = body["data"]
+        extracted = datetime.now(timezone.utc).isoformat()
+        for record in records:
+            line = {**head, "record": record, "time_extracted": extracted}
+            out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+        count += len(records)
+        if config["source"] == "helpdesk":
+            if len(records) < page_size:
+                break
+            params = {"offset": count, "limit": page_size}
+        else:
+            url, params = body.get("paging", {}).get("next"), None
+    out.flush()
+    sys.stderr.write(f"floor records {count}\n")
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+def _best(runs: list[Run]) -> Run:
+    return max(runs, key=lambda run: run.per_second)
+
+
+def print_throughput(runs: list[Run], repeat: int) -> None:
+    """One table row per stream and mode (the best of the repeats), then the ratios."""
+    header = (
+        f"{'stream':<18} {'mode':<9} {'records':>9} {'seconds':>8} {'records/s':>10} "
+        f"{'cpu s':>7} {'rec/cpu s':>10} {'peak RSS':>9} {'sandbox cpu s':>14}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for stream in dict.fromkeys(run.stream for run in runs):
+        best: dict[str, Run] = {}
+        for mode in MODES:
+            mine = [run for run in runs if run.stream == stream and run.mode == mode]
+            if not mine:
+                continue
+            best[mode] = run = _best(mine)
+            spread = ""
+            if len(mine) > 1:
+                spread = f"  (median {statistics.median(r.per_second for r in mine):,.0f}/s)"
+            print(
+                f"{stream:<18} {mode:<9} {run.records:>9,} {run.seconds:>8.2f} "
+                f"{run.per_second:>10,.0f} {run.cpu_seconds:>7.2f} "
+                f"{run.records / run.cpu_seconds:>10,.0f} {run.peak_rss_mb:>7.0f}MB "
+                f"{run.sandbox_cpu_seconds:>14.2f}{spread}"
+            )
+        tap = best.get("tap")
+        for other, goal in (("baseline", "goal >= 4x"), ("floor", "goal >= 0.6x")):
+            if tap and other in best:
+                wall = tap.per_second / best[other].per_second
+                cpu = best[other].cpu_seconds / tap.cpu_seconds
+                print(
+                    f"{'':<18} tap/{other}: {wall:.2f}x records/s ({goal}); "
+                    f"{cpu:.2f}x records per CPU second"
+                )
+        if "floor" in best:
+            floor = best["floor"]
+            print(
+                f"{'':<18} the sandbox used {floor.sandbox_cpu_seconds:.2f} CPU s while the "
+                f"floor ran {floor.seconds:.2f} s "
+                f"({100 * floor.sandbox_cpu_seconds / floor.seconds:.0f}% of one core)"
+            )
+    if repeat > 1:
+        print(f"(best of {repeat} runs per mode)")
+
+
+def print_memory(runs: list[Run]) -> None:
+    """Peak RSS per stream and mode at each size, and the ratio largest/smallest."""
+    print()
+    print(f"{'stream':<18} {'mode':<9} {'records':>10} {'peak RSS':>9} {'records/s':>10}")
+    for stream in dict.fromkeys(run.stream for run in runs):
+        for mode in MODES:
+            mine = sorted(
+                (run for run in runs if run.stream == stream and run.mode == mode),
+                key=lambda run: run.records,
+            )
+            for run in mine:
+                print(
+                    f"{stream:<18} {mode:<9} {run.records:>10,} {run.peak_rss_mb:>7.0f}MB "
+                    f"{run.per_second:>10,.0f}"
+                )
+            if len(mine) > 1:
+                growth = mine[-1].peak_rss_mb / mine[0].peak_rss_mb
+                verdict = "flat" if abs(growth - 1) <= 0.10 else "NOT flat"
+                print(
+                    f"{'':<18} {mode:<9} peak RSS at {mine[-1].records:,} / at "
+                    f"{mine[0].records:,}: {growth:.3f} ({verdict}: goal within 10%)"
+                )
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def _csv(choices: tuple[str, ...]) -> Any:
+    def parse(text: str) -> list[str]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(choices)}")
+        return items
+
+    return parse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=500_000, help="records per stream")
+    parser.add_argument("--page-size", type=int, default=1000, help="records per page")
+    parser.add_argument(
+        "--streams", type=_csv(STREAMS), default=list(STREAMS), help="comma list of streams"
+    )
+    parser.add_argument(
+        "--modes", type=_csv(MODES), help="comma list of modes (default: all; --memory: tap)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per mode; the best counts")
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="compare peak RSS at --records and at --memory-records, one stream at a time",
+    )
+    parser.add_argument("--memory-records", type=int, default=2_000_000)
+    parser.add_argument("--json", type=Path, help="also write every run to this JSON file")
+    parser.add_argument("--floor-run", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor_run:
+        floor_run(*args.floor_run)
+        return
+    modes = args.modes or (["tap"] if args.memory else list(MODES))
+
+    # One sandbox serves every stream; in the memory mode, one per stream and size, so that
+    # the sandbox's page cache (2 GiB) holds every page of the largest run.
+    if args.memory:
+        groups = [
+            ([stream], size)
+            for stream in args.streams
+            for size in (args.records, args.memory_records)
+        ]
+    else:
+        groups = [(args.streams, args.records)]
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        workdir = Path(tmp)
+        for streams, size in groups:
+            print(
+                f"sandbox: {size:,} records in {', '.join(streams)}; pre-rendering pages of "
+                f"{args.page_size:,}...",
+                flush=True,
+            )
+            started = time.perf_counter()
+            with SandboxProcess(dict.fromkeys(streams, size), args.page_size, workdir) as sandbox:
+                print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
+                for stream in streams:
+                    for _ in range(args.repeat):
+                        for mode in modes:
+                            run = measure(mode, stream, sandbox, workdir, size)
+                            runs.append(run)
+                            print(
+                                f"  {stream:<18} {mode:<9} {run.per_second:>10,.0f} records/s "
+                                f"{run.peak_rss_mb:>6.0f}MB",
+                                flush=True,
+                            )
+    if args.memory:
+        print_memory(runs)
+    else:
+        print_throughput(runs, args.repeat)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(run) for run in runs], indent=2))
+
+
+if __name__ == "__main__":
+    main()
