@@ -108,10 +108,14 @@ def typed(value: Any) -> str:
 def assert_valid_singer(messages: list[dict[str, Any]]) -> None:
     """SCHEMA before a stream's records, RECORD and STATE shapes, a STATE at the end."""
     schemas: set[str] = set()
+    versions: dict[str, int] = {}
     for message in messages:
         kind = message["type"]
-        assert kind in {"SCHEMA", "RECORD", "STATE"}, message
-        if kind == "SCHEMA":
+        assert kind in {"SCHEMA", "RECORD", "STATE", "ACTIVATE_VERSION"}, message
+        if kind == "ACTIVATE_VERSION":
+            assert set(message) == {"type", "stream", "version"}
+            versions[message["stream"]] = message["version"]
+        elif kind == "SCHEMA":
             assert set(message) >= {"stream", "schema", "key_properties"}
             schemas.add(message["stream"])
         elif kind == "RECORD":
@@ -121,6 +125,7 @@ def assert_valid_singer(messages: list[dict[str, Any]]) -> None:
             ), list(message)
             assert message["stream"] in schemas, "RECORD before its SCHEMA"
             assert isinstance(message["record"], dict)
+            assert message.get("version") == versions.get(message["stream"])
             extracted = datetime.datetime.fromisoformat(message["time_extracted"])
             assert extracted.utcoffset() == datetime.timedelta(0)
         else:
@@ -141,7 +146,8 @@ def assert_same_output(fast: Sync, slow: Sync) -> None:
         if mine["type"] == "RECORD":
             assert list(mine) == list(theirs)
             assert typed(mine["record"]) == typed(theirs["record"])
-            assert mine.get("version") == theirs.get("version")
+        elif mine["type"] == "ACTIVATE_VERSION":  # the version is the sync's start time
+            assert mine["stream"] == theirs["stream"]
         else:
             assert mine == theirs
 
@@ -373,6 +379,19 @@ def test_stream_maps_and_flattening_use_the_sdk_path(
     fast = sync(config, catalog, fast=True)
     assert_same_output(fast, sync(config, catalog, fast=False))
     assert reason in fast.emitter("contacts").reason_slow
+
+
+def test_records_carry_the_table_version_when_activate_version_is_on(
+    requests_mock: Mocker,
+) -> None:
+    _mock_contacts(requests_mock, TRICKY_CONTACTS)
+    config = {**HELPDESK, "emit_activate_version_messages": True}
+    catalog = _catalog(config, "contacts")
+    fast = sync(config, catalog, fast=True)
+    assert_same_output(fast, sync(config, catalog, fast=False))
+    assert [m["type"] for m in fast.messages[:3]] == ["SCHEMA", "ACTIVATE_VERSION", "RECORD"]
+    assert all("version" in m for m in fast.messages if m["type"] == "RECORD")
+    assert fast.emitter("contacts").reason_slow == ""
 
 
 def test_a_lower_conformance_level_uses_the_sdk_path(
