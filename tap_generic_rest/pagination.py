@@ -13,6 +13,7 @@ next URL on another host) live in the paginators and raise
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import ParseResult, urljoin
@@ -84,7 +85,10 @@ class PageGuard:
     def _check(self, response: requests.Response, records: list[Any]) -> None:
         if not records:
             return
-        fingerprint = orjson.dumps([records[0], records[-1]], option=orjson.OPT_SORT_KEYS)
+        # A digest, not the records: one is kept per page, and memory must not grow with them.
+        fingerprint = hashlib.blake2b(
+            orjson.dumps([records[0], records[-1]], option=orjson.OPT_SORT_KEYS), digest_size=16
+        ).digest()
         if fingerprint in self._fingerprints:
             which = "the previous" if fingerprint == self._last_fingerprint else "an earlier"
             msg = (
