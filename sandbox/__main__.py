@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE.STREAM[:PAGE_SIZE]",
         help="render a stream's pages before serving",
     )
+    add(
+        "--no-undeclared-fields",
+        dest="undeclared_fields",
+        action="store_false",
+        help="serve only fields the schemas declare (no _sandbox_extra)",
+    )
     add("--ready-file", type=Path, help="write the URL here once listening")
     return parser
 
@@ -95,6 +101,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         port=args.port,
         echo_errors=args.echo_errors,
         chat_count_cap=args.chat_count_cap,
+        undeclared_fields=args.undeclared_fields,
         log_requests=False,  # nobody reads the log of a long-running server
     )
 

@@ -20,7 +20,8 @@ class Sandbox:
     """Serves the chat, helpdesk, tracker, statuspage and oncall APIs on 127.0.0.1.
 
     Deterministic for a seed: the same settings serve the same bytes. Use as a context manager
-    or call :meth:`start` and :meth:`stop`.
+    or call :meth:`start` and :meth:`stop`. ``undeclared_fields=False`` drops the field no
+    schema declares (``_sandbox_extra``), for suites that require records to match their schema.
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class Sandbox:
         chat_count_cap: int = 100,
         log_requests: bool = True,
         cache_bytes: int = 2 * 1024**3,
+        undeclared_fields: bool = True,
     ) -> None:
         self.settings = Settings(
             seed=seed,
@@ -55,6 +57,7 @@ class Sandbox:
             echo_errors=echo_errors,
             log_requests=log_requests,
             cache_bytes=cache_bytes,
+            undeclared_fields=undeclared_fields,
         )
         self._port = port
         self._app = App(self.settings)

@@ -13,13 +13,19 @@ set the patched fields to None as placeholders, which keeps the field order of t
 Patches never mutate a body's nested objects; they replace them.
 
 Primary keys come from a 64-bit bijection of ``(stream salt, i)``: unique for any stream size.
+
+Every property the tap's schemas declare is generated, nested ones included, so the sandbox looks
+like the real APIs the schemas describe. Optional fields are null about one time in ten; fields
+that only make sense in a rare state (a snoozed alert's ``snoozedUntil``, a quarantined
+subscriber's ``quarantined_at``) follow that state, which the *witness* variant always has, so any
+sample of the first records shows every field with a value.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, lru_cache
 from hashlib import blake2b
@@ -36,6 +42,10 @@ VARIANTS = 2048
 
 EXTRA_FIELD = "_sandbox_extra"
 """A field no schema declares, on every 8th record (i % 8 == 1), to test undeclared fields."""
+
+WITNESS = 3
+"""The variant whose body has every rare state (snoozed, quarantined...): record 3, then every
+VARIANTS-th record, so the first records of any stream show every field with a value."""
 
 _WORDS = struct.Struct("<16I").unpack
 _M64 = (1 << 64) - 1
@@ -183,6 +193,11 @@ def chance(r: Rng, percent: int) -> bool:
     return r() % 100 < percent
 
 
+def rare(r: Rng, c: Ctx, percent: int) -> bool:
+    """True ``percent`` times in a hundred, and always in the witness variant."""
+    return c.variant == WITNESS or r() % 100 < percent
+
+
 def some(r: Rng, seq: tuple[T, ...], most: int) -> list[T]:
     """Up to ``most`` distinct elements of ``seq``."""
     return list(dict.fromkeys(seq[r() % len(seq)] for _ in range(r() % (most + 1))))
@@ -267,6 +282,8 @@ class Ctx:
     stream: str
     part: str = ""
     part_index: int = 0
+    variant: int = -1
+    """The body being built (``i % VARIANTS``); -1 in patches, which must not depend on it."""
 
     def key(self, i: int) -> int:
         """The unique key of record ``i`` of this stream."""
@@ -326,16 +343,15 @@ def chat_teams_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
 
 
 def _chat_room(r: Rng, c: Ctx, kind: str) -> Record:
-    stamp = _T0_MS + r() % (900 * _DAY_MS)
     last_message = None
-    if chance(r, 70):
+    if chance(r, 90):  # its times (and the room's ``lm``) are set by the patch
         last_message = {
             "_id": meteor_id(mix64(r() << 32 | r())),
             "rid": None,
             "msg": sentence(r),
-            "ts": iso_ms(stamp),
+            "ts": None,
             "u": _chat_user_ref(r, c, with_name=True),
-            "_updatedAt": iso_ms(stamp),
+            "_updatedAt": None,
         }
     team_main = chance(r, 10)
     return {
@@ -343,8 +359,11 @@ def _chat_room(r: Rng, c: Ctx, kind: str) -> Record:
         "t": kind or pick(r, ("c", "c", "p", "d")),
         "name": f"{pick(r, TEAM_NAMES)}-{pick(r, WORDS)}",
         "fname": "" if chance(r, 90) else None,
+        "topic": maybe(r, sentence(r, 2, 6)),
+        "announcement": maybe(r, sentence(r, 4, 10)),
         "ts": None,
         "_updatedAt": None,
+        "lm": "" if last_message else None,
         "msgs": r() % 50_000,
         "usersCount": r() % 1_000,
         "u": _chat_user_ref(r, c),
@@ -353,6 +372,7 @@ def _chat_room(r: Rng, c: Ctx, kind: str) -> Record:
         "default": chance(r, 5),
         "broadcast": chance(r, 5),
         "encrypted": chance(r, 15),
+        "archived": chance(r, 5),
         "description": maybe(r, sentence(r)),
         "customFields": {} if chance(r, 70) else {"region": pick(r, ("emea", "amer", "apac"))},
         "lastMessage": last_message,
@@ -372,16 +392,25 @@ def chat_channels(r: Rng, c: Ctx) -> Record:
 
 
 def chat_rooms_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
-    """Unique id and name (``fname`` follows it); the last message points back at the room."""
+    """Unique id and name (``fname`` follows it); the last message points back at the room.
+
+    The last message was sent when the room was last updated (``lm``, its ``ts``).
+    """
     created = created_at(i, key)
     rec["_id"] = room_id = meteor_id(key)
     rec["name"] = name = f"{rec['name']}-{i}"
     if rec["fname"] is not None:
         rec["fname"] = name.replace("-", " ")
     rec["ts"] = iso_ms(created)
-    rec["_updatedAt"] = iso_ms(updated_at(created, key))
+    rec["_updatedAt"] = updated = iso_ms(updated_at(created, key))
     if rec["lastMessage"] is not None:
-        rec["lastMessage"] = {**rec["lastMessage"], "rid": room_id}
+        rec["lm"] = updated
+        rec["lastMessage"] = {
+            **rec["lastMessage"],
+            "rid": room_id,
+            "ts": updated,
+            "_updatedAt": updated,
+        }
 
 
 _ROLES = (
@@ -407,6 +436,7 @@ def chat_roles(r: Rng, c: Ctx) -> Record:
         "scope": None,
         "protected": None,
         "mandatory2fa": chance(r, 10),
+        "_updatedAt": None,
     }
 
 
@@ -417,6 +447,7 @@ def chat_roles_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     rec["name"] = name
     rec["scope"] = scope
     rec["protected"] = i < len(_ROLES)
+    rec["_updatedAt"] = iso_ms(updated_at(created_at(i, key), key, 400))
 
 
 def chat_subscriptions(r: Rng, c: Ctx) -> Record:
@@ -466,17 +497,22 @@ def chat_users(r: Rng, c: Ctx) -> Record:
         "roles": ["user", *some(r, ("admin", "moderator", "livechat-agent"), 1)],
         "emails": [{"address": pick(r, DOMAINS), "verified": chance(r, 70)}],
         "lastLogin": "" if chance(r, 90) else None,
+        "createdAt": None,
+        "_updatedAt": None,
     }
 
 
 def chat_users_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
-    """Unique id, username and e-mail address."""
+    """Unique id, username and e-mail address; a login updates the user (``_updatedAt``)."""
+    created = created_at(i, key)
     rec["_id"] = meteor_id(key)
     rec["username"] = username = f"{rec['username']}{i}"
     email = rec["emails"][0]
     rec["emails"] = [{"address": f"{username}@{email['address']}", "verified": email["verified"]}]
+    rec["createdAt"] = iso_ms(created)
+    rec["_updatedAt"] = updated = iso_ms(updated_at(created, key, 400))
     if rec["lastLogin"] is not None:
-        rec["lastLogin"] = iso_ms(updated_at(created_at(i, key), key, 400))
+        rec["lastLogin"] = updated
 
 
 # helpdesk (Intercom-like: unix-second times) ---------------------------------------
@@ -560,15 +596,45 @@ _PLANS = (("269", "Starter"), ("270", "Pro"), ("271", "Premium"))
 _COMPANY_KINDS = ("GmbH", "Inc.", "SARL", "Ltd", "株式会社", "S.A.")
 
 
+def _tag_list(r: Rng) -> dict[str, Any]:
+    """An Intercom ``tag.list`` of up to two tags."""
+    tags = [r() % 500 for _ in range(r() % 3)]
+    return {
+        "type": "tag.list",
+        "tags": [
+            {"type": "tag", "id": str(7_000_000 + t), "name": WORDS[t % len(WORDS)]} for t in tags
+        ],
+    }
+
+
+def _upload(r: Rng) -> dict[str, Any]:
+    """An image attachment."""
+    n = r() % 100_000
+    return {
+        "type": "upload",
+        "name": f"screenshot-{n}.png",
+        "url": f"https://files.example.com/{n}.png",
+        "content_type": "image/png",
+        "filesize": 1000 + r() % 900_000,
+        "width": 640 + r() % 1280,
+        "height": 480 + r() % 720,
+    }
+
+
 def helpdesk_companies(r: Rng, c: Ctx) -> Record:
     """Body of a company."""
     plan_id, plan_name = pick(r, _PLANS)
     return {
+        "type": "company",
         "id": None,
         "company_id": None,
         "name": f"{pick(r, LAST)[0]} {pick(r, _COMPANY_KINDS)}",
         "created_at": None,
         "updated_at": None,
+        # offsets from created_at until the patch: created in the customer's system before,
+        # last request after
+        "remote_created_at": maybe(r, r() % (400 * 86_400)),
+        "last_request_at": maybe(r, r() % (200 * 86_400)),
         "monthly_spend": round((r() % 2_000_000) / 100, 2),
         "session_count": r() % 5000,
         "user_count": r() % 300,
@@ -576,28 +642,30 @@ def helpdesk_companies(r: Rng, c: Ctx) -> Record:
         "website": maybe(r, f"https://{pick(r, LAST)[1]}.example.com"),
         "industry": maybe(r, pick(r, _INDUSTRIES)),
         "plan": {"type": "plan", "id": plan_id, "name": plan_name},
-        "tags": {
-            "type": "tag.list",
-            "tags": [
-                {"type": "tag", "id": str(7_000_000 + t), "name": WORDS[t % len(WORDS)]}
-                for t in [r() % 500 for _ in range(r() % 3)]
-            ],
-        },
+        "custom_attributes": {}
+        if chance(r, 40)
+        else {"account_tier": pick(r, ("smb", "mid-market", "enterprise")), "seats": r() % 900},
+        "tags": _tag_list(r),
     }
 
 
 def helpdesk_companies_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
-    """Unique ids; times growing with the index."""
+    """Unique ids; times growing with the index (the body holds offsets from creation)."""
     created = _seconds(created_at(i, key))
     rec["id"] = object_id(key, created)
     rec["company_id"] = f"company-{i}"
     rec["created_at"] = created
     rec["updated_at"] = _seconds(updated_at(created * 1000, key))
+    if rec["remote_created_at"] is not None:
+        rec["remote_created_at"] = created - rec["remote_created_at"]
+    if rec["last_request_at"] is not None:
+        rec["last_request_at"] += created
 
 
 def helpdesk_teams(r: Rng, c: Ctx) -> Record:
     """Body of a team."""
     return {
+        "type": "team",
         "id": None,
         "name": pick(r, TEAM_NAMES),
         "admin_ids": [400_000 + r() % 100 for _ in range(r() % 5)],
@@ -611,21 +679,32 @@ def helpdesk_teams_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
 
 
 def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
-    """Body of a conversation with its source, contacts and statistics objects."""
+    """Body of a conversation with its source, contacts, tags and statistics objects.
+
+    Times other than ``created_at`` and ``updated_at`` are offsets until the patch adds them.
+    """
     name, slug = person(r)
-    state = pick(r, ("open", "closed", "snoozed"))
+    state = "snoozed" if c.variant == WITNESS else pick(r, ("open", "closed", "snoozed"))
     assigned = chance(r, 70)
+    kind = pick(r, ("conversation", "conversation", "email", "push"))
+    reopens = r() % 4
+    closed_once = state == "closed" or reopens > 0
     return {
+        "type": "conversation",
         "id": None,
+        "title": maybe(r, sentence(r, 2, 6)),
         "created_at": None,
         "updated_at": None,
+        "waiting_since": r() % 86_400 if state != "closed" and chance(r, 80) else None,
+        "snoozed_until": 3600 + r() % (7 * 86_400) if state == "snoozed" else None,
         "open": state == "open",
         "state": state,
         "read": chance(r, 60),
+        "priority": pick(r, ("priority", "not_priority", "not_priority")),
         "admin_assignee_id": 400_000 + r() % 100 if assigned else None,
         "team_assignee_id": str(814_860 + r() % 20) if chance(r, 50) else None,
         "source": {
-            "type": pick(r, ("conversation", "email", "push")),
+            "type": kind,
             "id": str(403_918_320 + r() % 1_000_000),
             "delivered_as": pick(r, ("customer_initiated", "admin_initiated")),
             "subject": maybe(r, sentence(r, 2, 5)),
@@ -636,9 +715,12 @@ def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
                 "name": name,
                 "email": f"{slug}@{pick(r, DOMAINS)}",
             },
-            "attachments": [],
-            "url": None,
-            "redacted": False,
+            "attachments": [_upload(r)] if rare(r, c, 15) else [],
+            # the page a chat started on; e-mails and pushes have none
+            "url": f"https://www.example.com/{pick(r, ('pricing', 'docs', 'aide', ''))}"
+            if kind == "conversation"
+            else None,
+            "redacted": chance(r, 2),
         },
         "contacts": {
             "type": "contact.list",
@@ -650,47 +732,67 @@ def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
                 },
             ],
         },
+        "tags": _tag_list(r),
         "statistics": {
             "time_to_assignment": r() % 3600 if assigned else None,
             "time_to_admin_reply": maybe(r, r() % 86_400),
-            "first_contact_reply_at": maybe(r, _seconds(later_ms(r, _T0_MS, 900))),
-            "count_reopens": r() % 4,
+            "time_to_first_close": 600 + r() % (7 * 86_400) if closed_once else None,
+            "first_contact_reply_at": maybe(r, r() % 3600),
+            "first_admin_reply_at": maybe(r, r() % 86_400),
+            "last_close_at": r() % (20 * 86_400) if closed_once else None,
+            "count_reopens": reopens,
             "count_conversation_parts": 1 + r() % 30,
         },
     }
 
 
+_STAT_TIMES = ("first_contact_reply_at", "first_admin_reply_at", "last_close_at")
+
+
 def helpdesk_conversations_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
-    """Numeric string ids; times growing with the index."""
-    created = created_at(i, key)
+    """Numeric string ids; times growing with the index; offsets become times."""
+    created_ms = created_at(i, key)
+    created = _seconds(created_ms)
+    updated = _seconds(updated_at(created_ms, key))
     rec["id"] = str(1_911_149_811 + i)
-    rec["created_at"] = _seconds(created)
-    rec["updated_at"] = _seconds(updated_at(created, key))
+    rec["created_at"] = created
+    rec["updated_at"] = updated
+    if rec["waiting_since"] is not None:
+        rec["waiting_since"] = min(created + rec["waiting_since"], updated)
+    if rec["snoozed_until"] is not None:
+        rec["snoozed_until"] += updated
+    stats = rec["statistics"]
+    times = {name: created + stats[name] for name in _STAT_TIMES if stats[name] is not None}
+    rec["statistics"] = {**stats, **times}
 
 
 def helpdesk_conversation_parts(r: Rng, c: Ctx) -> Record:
-    """Body of a conversation part (comment, note, assignment...)."""
+    """Body of a conversation part (comment, note, assignment...).
+
+    ``notified_at`` is an offset from creation until the patch adds it; only assignments have
+    ``assigned_to``.
+    """
     name, slug = person(r)
-    attachments = []
-    if chance(r, 15):
-        n = r() % 100_000
-        attachments.append(
-            {
-                "type": "upload",
-                "name": f"screenshot-{n}.png",
-                "url": f"https://files.example.com/{n}.png",
-                "content_type": "image/png",
-                "filesize": 1000 + r() % 900_000,
-                "width": 640 + r() % 1280,
-                "height": 480 + r() % 720,
-            }
-        )
+    attachments = [_upload(r)] if rare(r, c, 15) else []
+    part_type = pick(r, ("comment", "note", "assignment", "close", "open"))
+    if c.variant == WITNESS:
+        part_type = "assignment"
+    assigned_to = None
+    if part_type == "assignment":
+        team = chance(r, 30)
+        assigned_to = {
+            "type": "team" if team else "admin",
+            "id": str(814_860 + r() % 20 if team else 400_000 + r() % 100),
+        }
     return {
+        "type": "conversation_part",
         "id": None,
-        "part_type": pick(r, ("comment", "note", "assignment", "close", "open")),
+        "part_type": part_type,
         "body": maybe(r, f"<p>{sentence(r, 4, 14)}</p>"),
         "created_at": None,
         "updated_at": None,
+        "notified_at": maybe(r, r() % 120),
+        "assigned_to": assigned_to,
         "author": {
             "type": pick(r, ("admin", "user", "bot")),
             "id": str(400_000 + r() % 100),
@@ -698,6 +800,7 @@ def helpdesk_conversation_parts(r: Rng, c: Ctx) -> Record:
             "email": maybe(r, f"{slug}@{pick(r, DOMAINS)}"),
         },
         "attachments": attachments,
+        "external_id": maybe(r, f"msg-{r():08x}{r():04x}"),
         "redacted": chance(r, 3),
     }
 
@@ -706,8 +809,10 @@ def helpdesk_conversation_parts_patch(rec: Record, i: int, key: int, c: Ctx) -> 
     """Numeric string ids; times growing with the index."""
     created = created_at(i, key)
     rec["id"] = str(90_000_000_000 + i)
-    rec["created_at"] = _seconds(created)
+    rec["created_at"] = created_s = _seconds(created)
     rec["updated_at"] = _seconds(updated_at(created, key, 2))
+    if rec["notified_at"] is not None:
+        rec["notified_at"] += created_s
 
 
 # tracker (Jira-like) --------------------------------------------------------------
@@ -736,6 +841,8 @@ def tracker_application_roles(r: Rng, c: Ctx) -> Record:
         "name": None,
         "groups": some(r, ("administrators", "site-admins", "trusted-users"), 2),
         "defaultGroups": [],
+        "groupDetails": [],
+        "defaultGroupsDetails": [],
         "selectedByDefault": chance(r, 30),
         "defined": True,
         "numberOfSeats": -1 if unlimited else seats,
@@ -754,15 +861,29 @@ def tracker_application_roles_patch(rec: Record, i: int, key: int, c: Ctx) -> No
         role, name = f"{role}-{i}", f"{name} {i}"
     rec["key"] = role
     rec["name"] = name
-    rec["groups"] = [f"{role}-users", *rec["groups"]]
-    rec["defaultGroups"] = [f"{role}-users"]
+    rec["groups"] = groups = [f"{role}-users", *rec["groups"]]
+    rec["defaultGroups"] = [groups[0]]
+    rec["groupDetails"] = [_jira_group(c.seed, group) for group in groups]
+    rec["defaultGroupsDetails"] = [_jira_group(c.seed, groups[0])]
     rec["platform"] = i == 2
+
+
+@lru_cache(maxsize=1024)
+def _jira_group(seed: int, name: str) -> dict[str, str]:
+    """A group's details; the same name has the same id everywhere (shared: read only)."""
+    group_id = uuid_like(stable_hash(f"{seed}:tracker:group:{name}"))
+    return {
+        "groupId": group_id,
+        "name": name,
+        "self": f"https://tracker.example.com/rest/api/3/group?groupId={group_id}",
+    }
 
 
 def tracker_avatars(r: Rng, c: Ctx) -> Record:
     """Body of a system avatar of one type (the part)."""
     return {
         "id": None,
+        "owner": None,
         "isSystemAvatar": True,
         "isSelected": False,
         "isDeletable": False,
@@ -771,6 +892,8 @@ def tracker_avatars(r: Rng, c: Ctx) -> Record:
     }
 
 
+_AVATAR_OWNERS = {"issuetype": "10000", "project": "10001", "user": "5b10a2844c20165700ede21g"}
+"""Who owns the system avatars of a type (the real API names the entity: an id)."""
 _AVATAR_SIZES = (("16x16", "xsmall"), ("24x24", "small"), ("32x32", "medium"), ("48x48", "large"))
 
 
@@ -779,6 +902,7 @@ def tracker_avatars_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     avatar_id = str(10_000 + 3 * i + c.part_index)
     base = f"https://tracker.example.com/rest/api/3/universal_avatar/view/type/{c.part}/avatar"
     rec["id"] = avatar_id
+    rec["owner"] = _AVATAR_OWNERS.get(c.part, "system")
     rec["fileName"] = f"{c.part}-{i}-{rec['fileName']}"
     rec["urls"] = {size: f"{base}/{avatar_id}?size={label}" for size, label in _AVATAR_SIZES}
 
@@ -802,6 +926,7 @@ def tracker_boards(r: Rng, c: Ctx) -> Record:
         "self": None,
         "name": f"{project_key} {pick(r, ('board', 'scrum board', 'kanban', 'Tableau 📋'))}",
         "type": pick(r, ("scrum", "kanban", "simple")),
+        "isPrivate": chance(r, 15),
         "location": maybe(r, location),
     }
 
@@ -838,9 +963,11 @@ def statuspage_pages(r: Rng, c: Ctx) -> Record:
         "name": f"{pick(r, LAST)[0]} {pick(r, ('Status', 'Cloud', 'API', 'Statut'))}",
         "page_description": maybe(r, sentence(r)),
         "headline": maybe(r, sentence(r, 2, 5)),
+        "branding": maybe(r, pick(r, ("basic", "basic", "premium"))),
         "subdomain": pick(r, LAST)[1],
         "domain": "" if chance(r, 90) else None,
         "url": None,
+        "support_url": "" if chance(r, 90) else None,
         "time_zone": pick(r, TIME_ZONES),
         "city": maybe(r, city),
         "state": maybe(r, state),
@@ -852,8 +979,14 @@ def statuspage_pages(r: Rng, c: Ctx) -> Record:
         "allow_sms_subscribers": chance(r, 40),
         "allow_rss_atom_feeds": chance(r, 60),
         "allow_webhook_subscribers": chance(r, 50),
+        "notifications_from_email": "" if chance(r, 90) else None,
+        "notifications_email_footer": maybe(r, f"{sentence(r, 4, 10)}. © {pick(r, LAST)[0]}"),
+        "twitter_username": "" if chance(r, 90) else None,
         "hidden_from_search": chance(r, 10),
         "viewers_must_be_team_members": chance(r, 10),
+        "ip_restrictions": maybe(
+            r, f"192.0.2.0/24,198.51.100.{r() % 256},2001:db8::/{32 + 16 * (r() % 3)}"
+        ),
     }
     for field in _COLOURS:
         record[field] = f"#{r() & 0xFFFFFF:06X}"
@@ -863,13 +996,19 @@ def statuspage_pages(r: Rng, c: Ctx) -> Record:
 
 
 def statuspage_pages_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
-    """Unique id and subdomain (the domain and URL follow it)."""
+    """Unique id and subdomain (the domain, URLs, sender and Twitter handle follow it)."""
     created = created_at(i, key)
     rec["id"] = base36_id(key)
     rec["subdomain"] = subdomain = f"{rec['subdomain']}{i}"
     if rec["domain"] is not None:
         rec["domain"] = f"status.{subdomain}.example.com"
-    rec["url"] = f"https://{subdomain}.example.com"
+    rec["url"] = url = f"https://{subdomain}.example.com"
+    if rec["support_url"] is not None:
+        rec["support_url"] = f"{url}/support"
+    if rec["notifications_from_email"] is not None:
+        rec["notifications_from_email"] = f"noreply@{subdomain}.example.com"
+    if rec["twitter_username"] is not None:
+        rec["twitter_username"] = f"{subdomain}status"[:15]
     rec["created_at"] = iso_ms(created)
     rec["updated_at"] = iso_ms(updated_at(created, key))
 
@@ -879,7 +1018,7 @@ def statuspage_subscribers(r: Rng, c: Ctx) -> Record:
     mode = pick(r, ("email", "email", "email", "sms", "webhook", "slack"))
     _, slug = person(r)
     phone = f"{r() % 1000:03d}{r() % 10_000_000:07d}"
-    quarantined = chance(r, 5)
+    quarantined = rare(r, c, 5)
     stamp = _T0_MS + r() % (900 * _DAY_MS)
     sms = mode == "sms"
     return {
@@ -1016,14 +1155,23 @@ def oncall_integrations(r: Rng, c: Ctx) -> Record:
 _PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
 
+def _oncall_team(r: Rng, c: Ctx) -> dict[str, str]:
+    """``{id, type, name}`` of one of the first 20 teams, as alerts and responders name them."""
+    team = referenced(c.seed, "oncall", "teams", r() % 20)
+    return {"id": team["id"], "type": "team", "name": team["name"]}
+
+
+def _oncall_user(r: Rng, c: Ctx) -> dict[str, str]:
+    """``{id, type, name}`` of one of the first 20 users (the name is the username)."""
+    user = referenced(c.seed, "oncall", "users", r() % 20)
+    return {"id": user["id"], "type": "user", "name": user["username"]}
+
+
 def _responders(r: Rng, c: Ctx) -> list[dict[str, str]]:
-    out = []
-    for _ in range(r() % 3):
-        if chance(r, 50):
-            out.append({"id": _oncall_id(c, "teams", r() % 20), "type": "team"})
-        else:
-            out.append({"id": _oncall_id(c, "users", r() % 20), "type": "user"})
-    return out
+    """Up to two teams or users; the witness variant has one of each."""
+    if c.variant == WITNESS:
+        return [_oncall_team(r, c), _oncall_user(r, c)]
+    return [_oncall_team(r, c) if chance(r, 50) else _oncall_user(r, c) for _ in range(r() % 3)]
 
 
 def oncall_incidents(r: Rng, c: Ctx) -> Record:
@@ -1042,6 +1190,7 @@ def oncall_incidents(r: Rng, c: Ctx) -> Record:
         "extraProperties": {}
         if chance(r, 50)
         else {"region": pick(r, ("eu-west-1", "us-east-1")), "customer": pick(r, LAST)[0]},
+        "links": None,
         "impactStartDate": None,
         "createdAt": None,
         "updatedAt": None,
@@ -1053,16 +1202,22 @@ def oncall_incidents_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     created = created_desc(i, key)
     rec["id"] = uuid_like(key)
     rec["tinyId"] = str(1 + i)
+    rec["links"] = _oncall_links("incident", rec["id"])
     rec["impactStartDate"] = iso_ms(created - key % 3_600_000)
     rec["createdAt"] = iso_ms(created)
     rec["updatedAt"] = iso_ms(updated_at(created, key, 2))
 
 
 def oncall_alerts(r: Rng, c: Ctx) -> Record:
-    """Body of an alert."""
-    status = pick(r, ("open", "closed", "closed"))
+    """Body of an alert; ``snoozedUntil`` holds an offset from ``updatedAt`` until the patch."""
+    status = "open" if c.variant == WITNESS else pick(r, ("open", "closed", "closed"))
+    snoozed = status == "open" and rare(r, c, 15)
     acknowledged = status == "closed" or chance(r, 30)
     source = pick(r, _INTEGRATION_TYPES)
+    owner_team = maybe(r, _oncall_team(r, c))
+    teams = [owner_team] if owner_team else []
+    if chance(r, 20):
+        teams.append(_oncall_team(r, c))
     report: dict[str, Any] = {}
     if acknowledged:
         report["ackTime"] = r() % 600_000
@@ -1078,15 +1233,17 @@ def oncall_alerts(r: Rng, c: Ctx) -> Record:
         "status": status,
         "acknowledged": acknowledged,
         "isSeen": acknowledged or chance(r, 50),
-        "snoozed": chance(r, 5),
+        "snoozed": snoozed,
+        "snoozedUntil": 600_000 + r() % _DAY_MS if snoozed else None,
         "count": 1 + r() % 20,
         "lastOccurredAt": None,
         "createdAt": None,
         "updatedAt": None,
         "source": source,
         "owner": maybe(r, f"{person(r)[1]}@{DOMAINS[0]}"),
+        "ownerTeamId": owner_team["id"] if owner_team else None,
         "priority": pick(r, _PRIORITIES),
-        "teams": [{"id": _oncall_id(c, "teams", r() % 20)} for _ in range(r() % 2)],
+        "teams": teams,
         "responders": _responders(r, c),
         "integration": {
             "id": _oncall_id(c, "integrations", r() % 20),
@@ -1108,9 +1265,11 @@ def oncall_alerts_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     rec["id"] = uuid_like(key)
     rec["tinyId"] = str(1 + i)
     rec["alias"] = f"alias-{key:016x}"
-    rec["lastOccurredAt"] = iso_ms(updated)
+    rec["lastOccurredAt"] = rec["updatedAt"] = iso_ms(updated)
     rec["createdAt"] = iso_ms(created)
-    rec["updatedAt"] = iso_ms(updated)
+    snoozed_for = rec["snoozedUntil"]
+    if snoozed_for is not None:
+        rec["snoozedUntil"] = iso_ms(updated + snoozed_for)
 
 
 GENERATORS: dict[tuple[str, str], tuple[Body, Patch]] = {
@@ -1159,34 +1318,45 @@ def _bodies(seed: int, source: str, stream: str, part: str) -> _Bodies:
 class StreamData:
     """Generates the records of one stream (or one part of a sliced stream) by index."""
 
-    __slots__ = ("_bodies", "_ctx", "_make", "_patch", "_salt")
+    __slots__ = ("_bodies", "_ctx", "_extra", "_make", "_patch", "_salt")
 
     def __init__(
-        self, seed: int, source: str, stream: str, part: str = "", part_index: int = 0
+        self,
+        seed: int,
+        source: str,
+        stream: str,
+        part: str = "",
+        part_index: int = 0,
+        *,
+        undeclared_fields: bool = True,
     ) -> None:
         self._ctx = Ctx(seed, source, stream, part, part_index)
         self._make, self._patch = GENERATORS[(source, stream)]
         self._bodies = _bodies(seed, source, stream, part)
         self._salt = _salt(seed, source, stream)
+        self._extra = undeclared_fields
 
     def _body(self, v: int) -> Record:
         # Two threads may build the same body at once; both build equal dicts, so no lock.
         base = self._bodies.prefix.copy()
         base.update(v.to_bytes(4, "little"))
-        body = self._make(_word_stream(base).__next__, self._ctx)
+        body = self._make(_word_stream(base).__next__, replace(self._ctx, variant=v))
         self._bodies.slots[v] = body
         return body
 
     def rows(self, start: int, stop: int) -> list[Record]:
-        """Records ``start`` (inclusive) to ``stop`` (exclusive), as fresh dicts."""
+        """Records ``start`` (inclusive) to ``stop`` (exclusive), as fresh dicts.
+
+        With ``undeclared_fields``, every 8th record carries :data:`EXTRA_FIELD`.
+        """
         slots, patch, ctx, salt = self._bodies.slots, self._patch, self._ctx, self._salt
-        extra, mask = EXTRA_FIELD, VARIANTS - 1
+        extra, mask = self._extra, VARIANTS - 1
         out = []
         for i in range(start, stop):
             body = slots[i & mask] or self._body(i & mask)
             record = body.copy()
             patch(record, i, mix64(salt | i), ctx)
-            if i % 8 == 1:
-                record[extra] = f"not in any schema ({i})"
+            if extra and i & 7 == 1:
+                record[EXTRA_FIELD] = f"not in any schema ({i})"
             out.append(record)
         return out

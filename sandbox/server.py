@@ -103,6 +103,7 @@ class Settings:
     echo_errors: bool = False
     log_requests: bool = True
     cache_bytes: int = 2 * 1024**3
+    undeclared_fields: bool = True
 
     def __post_init__(self) -> None:
         """Reject settings that would silently serve something else than asked."""
@@ -237,7 +238,12 @@ class App:
         data = self._streams.get(key)
         if data is None:
             data = self._streams[key] = StreamData(
-                self.settings.seed, source, ep.stream, ep.part, ep.part_index
+                self.settings.seed,
+                source,
+                ep.stream,
+                ep.part,
+                ep.part_index,
+                undeclared_fields=self.settings.undeclared_fields,
             )
         return data.rows(start, stop)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,13 @@ NEVER_NULL = {("chat", "teams"), ("helpdesk", "teams"), ("tracker", "avatars")}
 
 # Streams of identifiers and URLs only.
 ASCII_ONLY = {("tracker", "application_roles")}
+
+# Fields the tap adds to records (the partition an avatar was read from), not the API.
+TAP_ADDED = {("tracker", "avatars"): {"avatar_type"}}
+
+SCHEMA_FILES = sorted((ROOT / "schemas").glob("*/*.json"))
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
 # Every path with the records key of its envelope.
 ENDPOINTS = [
@@ -280,6 +289,77 @@ def test_records_are_realistic(source: str, stream: str) -> None:
             record.pop("_sandbox_extra", None)
             assert set(record) <= declared, set(record) - declared
             validator.validate(record)
+
+
+def _date_time(value: object) -> bool:
+    """RFC 3339 ``date-time`` (jsonschema checks it only with an optional package installed)."""
+    if not isinstance(value, str):
+        return True
+    if not RFC3339.fullmatch(value):
+        return False
+    datetime.fromisoformat(value.replace("Z", "+00:00"))  # a real date: raises ValueError
+    return True
+
+
+def _unset(schema: dict[str, Any], values: list[Any], path: str = "") -> list[str]:
+    """Declared properties, nested ones included, without a non-null value among ``values``."""
+    missing = []
+    objects = [v for v in values if isinstance(v, dict)]
+    for name, sub in schema.get("properties", {}).items() if objects else ():
+        present = [o[name] for o in objects if o.get(name) is not None]
+        missing += _unset(sub, present, f"{path}{name}.") if present else [path + name]
+    items = schema.get("items")
+    if isinstance(items, dict) and items.get("properties"):
+        elements = [x for v in values if isinstance(v, list) for x in v]
+        missing += _unset(items, elements, f"{path}[].") if elements else [path + "[]"]
+    return missing
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """A Draft 7 validator that checks ``date-time`` formats."""
+    jsonschema = pytest.importorskip("jsonschema")
+    checker = jsonschema.FormatChecker()
+    checker.checks("date-time", raises=ValueError)(_date_time)
+    return jsonschema.Draft7Validator(schema, format_checker=checker)
+
+
+@pytest.mark.parametrize("seed", [11, 5, 7])
+@pytest.mark.parametrize("schema_file", SCHEMA_FILES, ids=lambda f: f"{f.parent.name}.{f.stem}")
+def test_records_cover_and_match_their_schema(schema_file: Path, seed: int) -> None:
+    """Like the real APIs: the first 12 records show every declared field (nested ones too)
+    with a value, and every record validates, date-times included."""
+    source, stream = schema_file.parent.name, schema_file.stem
+    schema = json.loads(schema_file.read_text())
+    records = Sandbox(seed=seed, default_size=60, undeclared_fields=False).records(source, stream)
+    first = records[:12]
+    tap_added = TAP_ADDED.get((source, stream), set())
+    declared = set(schema["properties"]) - tap_added
+    assert set().union(*first) >= declared, declared - set().union(*first)
+    unset = [name for name in _unset(schema, first) if name not in tap_added]
+    assert not unset, f"never set in the first 12 records: {unset}"
+    validator = _validator(schema)
+    for record in records:
+        assert set(record) <= declared, set(record) - declared
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(record)]
+        assert not errors, errors
+
+
+def test_date_time_check_rejects_bad_times() -> None:
+    validator = _validator({"type": ["string", "null"], "format": "date-time"})
+    assert validator.is_valid("2023-02-20T22:10:12.733Z")
+    assert validator.is_valid(None)
+    for bad in ("2023-02-20 22:10:12", "2023-02-30T22:10:12.733Z", "2023-02-20T22:10:12"):
+        assert not validator.is_valid(bad), bad
+
+
+def test_undeclared_fields_can_be_left_out() -> None:
+    with_extra, without = Sandbox(seed=3), Sandbox(seed=3, undeclared_fields=False)
+    for source, stream in sorted({(s, st) for s, st, *_ in ENDPOINTS}):
+        plain = with_extra.records(source, stream)
+        assert any("_sandbox_extra" in record for record in plain)
+        for record in plain:
+            record.pop("_sandbox_extra", None)
+        assert without.records(source, stream) == plain, "nothing else changes"
 
 
 def test_time_formats_per_source() -> None:
@@ -616,6 +696,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
             "chat.users=70",
             "--latency-ms",
             "1",
+            "--no-undeclared-fields",
             "--ready-file",
             str(ready),
         ],
@@ -638,6 +719,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
                 headers={"X-Auth-Token": creds["api_token"], "X-User-Id": creds["user_id"]},
             ).json()
         assert users["total"] == 70
+        assert not any("_sandbox_extra" in user for user in users["users"])
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:

@@ -1,0 +1,43 @@
+"""The SDK's standard tap tests for every source, against the bundled sandbox API."""
+
+from __future__ import annotations
+
+import pytest
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from sandbox import Sandbox
+from tap_generic_rest.registry import all_sources
+from tap_generic_rest.tap import TapGenericRest
+
+# The test classes are built at import time from a config, so the server starts here;
+# the module fixture below stops it when the module's tests are done. The suite requires every
+# record field to be in the catalog, so the sandbox leaves out its undeclared field.
+_SANDBOX = Sandbox(seed=11, default_size=12, undeclared_fields=False)
+_SANDBOX.start()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_sandbox():
+    yield
+    _SANDBOX.stop()
+
+
+def _suite(source: str) -> type:
+    return get_tap_test_class(
+        tap_class=TapGenericRest,
+        config=_SANDBOX.tap_config(source, max_wait_seconds=0.01),
+        suite_config=SuiteConfig(ignore_no_records=False),
+    )
+
+
+TestChat = _suite("chat")
+TestHelpdesk = _suite("helpdesk")
+TestTracker = _suite("tracker")
+TestStatuspage = _suite("statuspage")
+TestOncall = _suite("oncall")
+
+
+def test_every_source_has_a_standard_suite():
+    assert {name.removeprefix("Test").lower() for name in globals() if name.startswith("Test")} >= (
+        set(all_sources())
+    )
