@@ -164,24 +164,53 @@ def compile_object_check(schema: dict[str, Any]) -> Check | None:
     properties: dict[str, Any] = schema["properties"]
     declared = frozenset(properties)
     strict = not schema.get("additionalProperties")
-    checks = [
-        (name, check)
-        for name, property_schema in properties.items()
-        if (check := compile_property_check(property_schema)) is not None
-    ]
-    if not strict and not checks:
+    # The two usual cases are checked inline (a call per property costs more than the
+    # check): boolean-only properties, and objects that are nothing else.
+    booleans: list[str] = []
+    objects: list[tuple[str, Check]] = []
+    others: list[tuple[str, Check]] = []
+    for name, property_schema in properties.items():
+        check = compile_property_check(property_schema)
+        if check is None:
+            continue
+        if _is_exclusive_boolean_type(property_schema):
+            booleans.append(name)
+        elif _is_only_object(property_schema):
+            objects.append((name, compile_object_check(property_schema) or _always))
+        else:
+            others.append((name, check))
+    if not strict and not booleans and not objects and not others:
         return None
 
     def check_object(value: Any) -> bool:
         if strict and not declared.issuperset(value):
             return True  # the SDK drops undeclared keys (and warns)
-        # A plain loop: any() over a generator costs a frame per record here.
-        for name, check in checks:  # noqa: SIM110
+        get = value.get
+        for name in booleans:
+            item = get(name)
+            if item is not None and item.__class__ is not bool and not isinstance(item, float):
+                return True
+        for name, check in objects:
+            item = get(name)
+            if isinstance(item, dict) and check(item):
+                return True
+        # Plain loops: any() over a generator costs a frame per record here.
+        for name, check in others:  # noqa: SIM110
             if name in value and check(value[name]):
                 return True
         return False
 
     return check_object
+
+
+def _is_only_object(schema: dict[str, Any]) -> bool:
+    """An object schema with properties, and neither an array nor boolean-only."""
+    return (
+        bool(is_object_type(schema))
+        and "properties" in schema
+        and not is_uniform_list(schema)
+        and not _is_exclusive_boolean_type(schema)
+    )
 
 
 def compile_property_check(schema: Any) -> Check | None:
