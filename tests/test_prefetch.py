@@ -78,12 +78,16 @@ def test_same_records_in_the_same_order_as_sequential(
     settings: dict[str, Any],
     fault_rate: float,
 ) -> None:
-    with Sandbox(sizes={f"{source}.{stream}": size}, fault_rate=fault_rate, faults=FAULTS) as sb:
+    # Seed 5 injects faults into the sequential run of every stream here (seed 7 happens to
+    # leave helpdesk's seven requests alone, so the faults depended on pages past the end).
+    with Sandbox(
+        seed=5, sizes={f"{source}.{stream}": size}, fault_rate=fault_rate, faults=FAULTS
+    ) as sb:
         config = sb.tap_config(source, max_wait_seconds=0.001, **settings)
         sequential = sync({**config, **SEQUENTIAL}, stream)
+        assert sb.fault_count > 0 if fault_rate else sb.fault_count == 0
         ahead = sync({**config, "max_concurrent_requests": 8}, stream)
         served = [r[key] for r in sb.records(source, stream)]
-        assert sb.fault_count > 0 if fault_rate else sb.fault_count == 0
 
     assert ahead == sequential
     assert [r[key] for r in ahead] == served
