@@ -24,7 +24,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_generic_rest.emit import RecordEmitter, gc_tuned_for_streaming
+from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.pagination import PageGuard, Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, Prefetcher, worker_session
@@ -267,9 +267,18 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The SDK's records, the garbage collector tuned for streaming meanwhile."""
-        with gc_tuned_for_streaming():
-            yield from super().get_records(context)
+        """The SDK's records, the garbage collector tuned for streaming meanwhile.
+
+        However the records stop (the end, an error, a record limit), the record
+        lines the fast writer has gathered are written out.
+        """
+        try:
+            with gc_tuned_for_streaming():
+                yield from super().get_records(context)
+        finally:
+            writer = self._tap.message_writer
+            if isinstance(writer, FastSingerWriter):
+                writer.write_pending()
 
     @override
     def generate_child_contexts(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import SchemaMessage, StateMessage
@@ -175,11 +176,40 @@ def test_every_stream_writes_what_the_sdk_writes(sandbox: Sandbox, source: str) 
         assert slow.emitter(stream.name).reason_slow == SDK_PATH
 
 
-def test_records_written_through_stdout_buffer_keep_their_order(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("chunk_size", [1, 300, FastSingerWriter.chunk_size])
+def test_records_written_through_stdout_buffer_keep_their_order(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, chunk_size: int
+) -> None:
     """A real stdout: RECORD lines go to its byte buffer, the SDK's messages to its text layer."""
+    monkeypatch.setattr(FastSingerWriter, "chunk_size", chunk_size)
     config = sandbox.tap_config("oncall", page_size=8)
     fast = sync(config, fast=True, binary=True)
     assert_same_output(fast, sync(config, fast=False))
+
+
+def test_records_before_a_failure_are_written(requests_mock: Mocker) -> None:
+    """A stream that fails mid-way has written every record it read, as the SDK's path has."""
+    first_page = [_contact(i) for i in range(100)]  # a full page: the next one is asked for
+    config = {**HELPDESK, "max_retries": 0}
+    catalog = _catalog(config, "contacts")
+    outputs = []
+    for fast in (True, False):
+        requests_mock.get(
+            f"{BASE}/v1/contacts",
+            [{"json": {"data": first_page}}, {"status_code": 404, "text": "gone"}],
+        )
+        writer = FastSingerWriter() if fast else SimpleSingerWriter()
+        out = io.StringIO()
+        with redirect_stdout(out), pytest.raises(FatalAPIError):
+            TapGenericRest(config=config, catalog=catalog, message_writer=writer).sync_all()
+        outputs.append([json.loads(line) for line in out.getvalue().splitlines()])
+    fast_messages, slow_messages = outputs
+    assert [m["type"] for m in fast_messages] == [m["type"] for m in slow_messages]
+    fast_records = [m["record"] for m in fast_messages if m["type"] == "RECORD"]
+    assert typed(fast_records) == typed(
+        [m["record"] for m in slow_messages if m["type"] == "RECORD"]
+    )
+    assert len(fast_records) == 100
 
 
 # --- hand-made tricky records (requests-mock) ---------------------------------------------------
