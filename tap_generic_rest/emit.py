@@ -288,6 +288,26 @@ def compile_items_check(schema: dict[str, Any]) -> Check | None:
     return check_items
 
 
+def has_line_separators(line: bytes) -> bool:
+    """Whether serialised UTF-8 ``line`` holds U+2028, U+2029 or U+0085.
+
+    Searches for their lead bytes one byte at a time (memchr: several times faster
+    than searching for the two- and three-byte sequences).
+    """
+    find = line.find
+    at = find(b"\xe2")
+    while at >= 0:
+        if line[at + 1] == 0x80 and line[at + 2] in (0xA8, 0xA9):
+            return True
+        at = find(b"\xe2", at + 3)
+    at = find(b"\xc2")
+    while at >= 0:
+        if line[at + 1] == 0x85:
+            return True
+        at = find(b"\xc2", at + 2)
+    return False
+
+
 def escape_line_separators(line: bytes) -> bytes:
     """Escape the characters other than a newline that ``str.splitlines()`` splits on.
 
@@ -399,7 +419,7 @@ class RecordEmitter:
             self.slow_records += 1
         # orjson writes U+0085, U+2028 and U+2029 unescaped, as JSON allows; str.splitlines()
         # splits on them, so they are escaped (as the SDK's writer escapes all non-ASCII).
-        if not line.isascii() and (b"\xe2" in line or b"\x85" in line):
+        if not line.isascii() and has_line_separators(line):
             line = escape_line_separators(line)
         writer.write_line(line)
         return True

@@ -35,6 +35,7 @@ from tap_generic_rest.emit import (
     compile_prune_tree,
     escape_line_separators,
     gc_tuned_for_streaming,
+    has_line_separators,
     prune,
 )
 from tap_generic_rest.registry import all_sources
@@ -520,10 +521,22 @@ def test_an_object_item_schema_without_properties_sends_object_items_to_the_sdk(
     assert not check({"a": ["text"]})
 
 
-def test_line_separators_inside_strings_are_escaped() -> None:
-    line = orjson.dumps({"k\u2028": "a\u2029b\x85c…é", "n": "\n"}) + b"\n"
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("a\u2028b", True),
+        ("\u2029", True),
+        ("x\x85", True),
+        ("…✅€—é Å ą ©°·\xa0 名前 🚀", False),  # lead bytes e2 / c2, other characters
+        ("plain", False),
+    ],
+)
+def test_line_separators_inside_strings_are_escaped(text: str, found: bool) -> None:
+    line = orjson.dumps({f"k{text}": text, "n": "\n"}) + b"\n"
+    assert has_line_separators(line) is found
     escaped = escape_line_separators(line)
     assert len(escaped.decode().splitlines()) == 1
+    assert not has_line_separators(escaped)
     assert json.loads(escaped) == json.loads(line)
 
 
