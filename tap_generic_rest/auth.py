@@ -12,7 +12,7 @@ build its authenticator from the configuration.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from singer_sdk.authenticators import (
@@ -134,44 +134,45 @@ class AuthSpec(Protocol):
 
 
 @dataclass(frozen=True)
-class HeaderKeyAuth:
-    """API key in a header; ``auth_header``/``auth_scheme`` settings may override both."""
+class _OneKeyAuth:
+    """A spec whose credential is one setting, registered for redaction when read."""
 
     setting: str
-    header: str = "api_key"
-    configurable: ClassVar[bool] = True
 
     @property
-    def settings(self) -> tuple[str, ...]:  # noqa: D102
+    def settings(self) -> tuple[str, ...]:
         return (self.setting,)
 
-    def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
-        key = config[self.setting]
+    def _key(self, config: Mapping[str, Any]) -> str:
+        key = str(config[self.setting])
         REDACTOR.add(key)
+        return key
+
+
+@dataclass(frozen=True)
+class HeaderKeyAuth(_OneKeyAuth):
+    """API key in a header; ``auth_header``/``auth_scheme`` settings may override both."""
+
+    header: str = "api_key"
+
+    def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
         return HeaderKeyAuthenticator(
             origin=origin,
             header=config.get("auth_header") or self.header,
-            key=key,
+            key=self._key(config),
             scheme=config.get("auth_scheme") or None,
         )
 
 
 @dataclass(frozen=True)
-class QueryKeyAuth:
+class QueryKeyAuth(_OneKeyAuth):
     """API key in the query string."""
 
-    setting: str
     param: str = "api_key"
 
-    @property
-    def settings(self) -> tuple[str, ...]:  # noqa: D102
-        return (self.setting,)
-
     def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
-        key = config[self.setting]
-        REDACTOR.add(key)
         REDACTOR.add_query_param(self.param)
-        return QueryKeyAuthenticator(origin=origin, param=self.param, key=key)
+        return QueryKeyAuthenticator(origin=origin, param=self.param, key=self._key(config))
 
 
 @dataclass(frozen=True)
