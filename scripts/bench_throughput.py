@@ -1,14 +1,16 @@
 """Throughput benchmark: records/s and peak memory of the tap, a stock SDK tap and a raw floor.
 
-For each stream (helpdesk ``contacts``: offset paging; oncall ``alerts``: next-URL paging) it
-starts the sandbox in its own process with that many records, pages pre-rendered, then runs,
-each in a subprocess writing to /dev/null:
+It starts the sandbox in its own process (so that it never shares the GIL with what is
+measured) with ``--records`` records in helpdesk ``contacts`` (offset paging) and oncall
+``alerts`` (next-URL paging), every page pre-rendered, then runs, for each stream, each in a
+subprocess writing to /dev/null:
 
 * ``tap``: tap-generic-rest (``python -m tap_generic_rest``), default settings;
 * ``baseline``: ``scripts/baseline_tap.py``, a stock SDK ``RESTStream`` tap with the SDK's
   defaults (same schemas, auth and paging, none of this project's work);
 * ``floor``: a plain loop that fetches the same pages (requests, keep-alive), decodes them
-  and writes Singer RECORD lines with orjson.
+  and writes Singer RECORD lines with orjson;
+* ``floor-gc`` (only with ``--modes``): the floor with the tap's garbage-collector settings.
 
 It prints records/s (records over the subprocess's wall time, start-up included), CPU
 seconds, peak RSS (``wait4``'s ``ru_maxrss``) and the sandbox's CPU seconds during the run,
@@ -16,6 +18,7 @@ then the ratios tap/baseline and tap/floor. Every run's record count is checked.
 
     python scripts/bench_throughput.py                  # 500,000 records per stream
     python scripts/bench_throughput.py --records 100000 --streams helpdesk.contacts
+    python scripts/bench_throughput.py --repeat 3       # best of 3 runs per mode
     python scripts/bench_throughput.py --memory         # peak RSS at 500,000 vs 2,000,000
 """
 
