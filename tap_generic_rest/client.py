@@ -9,6 +9,7 @@ tap is configured for.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.metadata
 import importlib.resources
 import logging
@@ -24,8 +25,11 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
+from tap_generic_rest.drift import compile_check, find_drift, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
-from tap_generic_rest.pagination import PageGuard, Paging, SinglePage
+from tap_generic_rest.errors import ResponseShapeError
+from tap_generic_rest.guards import PageGuard
+from tap_generic_rest.pagination import Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, Prefetcher, worker_session
 from tap_generic_rest.redact import redact
@@ -74,13 +78,29 @@ def schemas_dir() -> Path:
 
 
 class SourceStreamSchema(StreamSchema[str]):
-    """Loads ``schemas/<source>/<stream>.json`` for the stream it is read from."""
+    """Loads ``schemas/<source>/<stream>.json`` for the stream it is read from.
+
+    Each stream gets its own copy: a stream widens its schema when the server sends
+    a type it does not allow (``GenericRestStream.admit``), and that must not leak
+    into another stream or another run in the same process.
+    """
 
     @override
     def get_stream_schema(self, stream: Any, stream_class: Any) -> dict[str, Any]:
-        return self.schema_source.get_schema(
-            f"{stream.source_name}/{stream.name}", key_properties=stream.primary_keys
-        )
+        own: dict[str, Any] | None = stream.__dict__.get("_own_schema")
+        if own is None:
+            own = stream.__dict__["_own_schema"] = copy.deepcopy(
+                self.schema_source.get_schema(
+                    f"{stream.source_name}/{stream.name}", key_properties=stream.primary_keys
+                )
+            )
+        return own
+
+
+def _json_kind(value: Any) -> str:
+    """``[1]`` -> ``"array"``: what a decoded JSON value is, in JSON's words."""
+    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 class GenericRestStream(RESTStream[Any]):
@@ -139,6 +159,7 @@ class GenericRestStream(RESTStream[Any]):
             page_size=self.page_size,
             origin=self._tap.origin,  # type: ignore[attr-defined]
             stream=self.name,
+            primary_keys=self.primary_keys or (),
         )
         self._page_guard = paginator if isinstance(paginator, PageGuard) else None
         return paginator
@@ -241,14 +262,41 @@ class GenericRestStream(RESTStream[Any]):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         records = select_records(response, self.records_key, self.name)
+        self._check_records(response, records)
         # The paging guards run before any record of the page is emitted: a page that
-        # repeats an earlier one fails the stream without a duplicate record.
+        # repeats an earlier one fails the stream without a duplicate record, and
+        # records that a change of the data moved into this page are dropped.
         if self._page_guard is not None:
-            self._page_guard.check_page(response)
+            return self._page_guard.check_page(response)
         return records
+
+    def _check_records(self, response: requests.Response, records: list[Any]) -> None:
+        """Fail on a record that is not an object or lacks its primary key, before any is used.
+
+        Such a record cannot be merged by a target, and emitting the rest of the page
+        would hide the problem.
+        """
+        keys = self.primary_keys or ()
+        for position, record in enumerate(records, start=1):
+            if record.__class__ is not dict:
+                problem = f"is a JSON {_json_kind(record)}, not an object"
+            else:
+                missing = [key for key in keys if record.get(key) is None]
+                if not missing:
+                    continue
+                what = "missing or null"
+                problem = f"has its primary key {', '.join(missing)} {what}"
+            msg = (
+                f"stream '{self.name}': record {position} of the page from "
+                f"{self._describe(response)} {problem}; no record of that page was emitted"
+            )
+            raise ResponseShapeError(msg)
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+        check = self._type_check
+        if check is not None and check(row):
+            self.admit(row)
         if self._declared.issuperset(row):  # the usual case, without building a set per record
             return row
         undeclared = row.keys() - self._declared
@@ -262,6 +310,44 @@ class GenericRestStream(RESTStream[Any]):
                 ", ".join(sorted(undeclared)),
             )
         return row
+
+    # --- values the schema does not allow ------------------------------------------
+
+    @cached_property
+    def _type_check(self) -> Any:
+        """The schema's per-record type test (rebuilt when the schema widens)."""
+        return compile_check(self.effective_schema)
+
+    def admit(self, record: dict[str, Any]) -> None:
+        """Widen the schema to admit every value of ``record``, and say so in a new SCHEMA.
+
+        The value is never changed or dropped: a target that validates records then
+        accepts it, and the SDK's conformance no longer coerces it (a string in a
+        boolean field would otherwise arrive as true). One warning per field and type.
+        """
+        schema = self.effective_schema
+        widened = [drift for drift in find_drift(record, schema) if widen(schema, drift)]
+        if not widened:
+            return
+        if self.schema is not schema:  # a catalog's schema: keep the stream's own in step
+            for drift in widened:
+                widen(self.schema, drift)
+        for drift in widened:
+            self.logger.warning(
+                "stream '%s': field '%s' is declared %s but the server sent %s; the field's "
+                "type is widened (a new SCHEMA message comes before the record), the value kept",
+                self.name,
+                drift.field,
+                "/".join(drift.declared),
+                drift.seen,
+            )
+        # The stream maps hold the schema the SCHEMA message is made of; the record path
+        # compiled its checks from it.
+        self._tap.mapper.register_raw_stream_schema(self.name, self.schema, self.primary_keys)
+        self._stream_maps = []
+        self.__dict__.pop("_type_check", None)
+        self.__dict__.pop("record_emitter", None)
+        self._write_schema_message()
 
     # --- emitting records ---------------------------------------------------------
 

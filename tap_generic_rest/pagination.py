@@ -5,20 +5,19 @@ page_size=1)``): parameter names and the seed's page size. It builds a fresh
 *paginator*, a small subclass of an SDK paginator, for each run of a stream, and
 turns a page token into query parameters.
 
-The rules for when paging stops live in :func:`is_last_page`; the guards against
-servers that would make paging loop (a repeated page, a repeated next URL, a
-next URL on another host) live in the paginators and raise
-:class:`~tap_generic_rest.errors.PaginationError`.
+The rules for when paging stops live in :func:`page_end`; the guards against
+servers that would make paging loop or repeat records live in
+:mod:`tap_generic_rest.guards` (a repeated page, records moved by a changing
+dataset) and in the paginators (a repeated next URL, a next URL on another host).
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import ParseResult, urljoin
 
-import orjson
 from singer_sdk.pagination import (
     BaseAPIPaginator,
     BaseHATEOASPaginator,
@@ -31,83 +30,55 @@ from typing_extensions import override
 
 from tap_generic_rest.auth import origin_of
 from tap_generic_rest.errors import ForeignHostError, PaginationError
+from tap_generic_rest.guards import PageGuard
 from tap_generic_rest.payload import json_body, lookup, select_records
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import requests
+
+_logger = logging.getLogger("tap_generic_rest.pagination")
+
+
+def page_end(
+    received: int, requested: int, start: int, total: int | None, *, trust_short: bool = True
+) -> str | None:
+    """Why a page ends the stream (empty, the reported total reached, short), or None.
+
+    The one stop rule of offset and startAt paging. A reported total is
+    authoritative: a server that silently caps the page size (chat caps ``count``
+    at 100) sends short pages that are not the last one. Without a total, a short
+    page ends the stream only when ``trust_short``: the paginator trusts it once it
+    knows what a full page holds (see :class:`OffsetPaginator`).
+    """
+    if received == 0:
+        return "empty page"
+    if total is not None:
+        return f"total of {total} reached" if start + received >= total else None
+    if received < requested and trust_short:
+        return f"short page ({received} of {requested} records)"
+    return None
 
 
 def is_last_page(received: int, requested: int, start: int, total: int | None) -> bool:
-    """Whether a page ends the stream: empty, reaching the reported total, or short.
-
-    A reported total is authoritative: a server that silently caps the page size
-    (chat caps ``count`` at 100) sends short pages that are not the last one. Without
-    a total (not an error), a short or empty page ends the stream.
-    """
-    if received == 0:
-        return True
-    if total is not None:
-        return start + received >= total
-    return received < requested
+    """Whether a page ends the stream, by :func:`page_end` (short pages trusted)."""
+    return page_end(received, requested, start, total) is not None
 
 
 def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class PageGuard:
-    """Fails a stream whose server repeats a page instead of paging on.
-
-    :meth:`check_page` runs before a page's records are emitted (the stream's
-    ``parse_response`` calls it), so a repeated page never yields a duplicate
-    record; running it again for the same response does nothing. A page repeats
-    when its first and last records are those of an earlier page.
-    """
-
-    stream: str
-    records_key: str
-    _fingerprints: set[bytes]
-    _last_fingerprint: bytes | None
-    _checked: requests.Response | None
-
-    def _reset_guard(self) -> None:
-        self._fingerprints = set()
-        self._last_fingerprint = None
-        self._checked = None
-
-    def check_page(self, response: requests.Response) -> None:
-        """Raise PaginationError if this page cannot follow the pages before it."""
-        if response is self._checked:
-            return
-        self._checked = response
-        self._check(response, select_records(response, self.records_key, self.stream))
-
-    def _check(self, response: requests.Response, records: list[Any]) -> None:
-        if not records:
-            return
-        # A digest, not the records: one is kept per page, and memory must not grow with them.
-        fingerprint = hashlib.blake2b(
-            orjson.dumps([records[0], records[-1]], option=orjson.OPT_SORT_KEYS), digest_size=16
-        ).digest()
-        if fingerprint in self._fingerprints:
-            which = "the previous" if fingerprint == self._last_fingerprint else "an earlier"
-            msg = (
-                f"stream '{self.stream}': the page {self._where(response)} repeats {which} "
-                "page; the server is not paging on"
-            )
-            raise PaginationError(msg)
-        self._fingerprints.add(fingerprint)
-        self._last_fingerprint = fingerprint
-
-    def _where(self, response: requests.Response) -> str:
-        return f"at {response.request.path_url.split('?', 1)[0]}" if response.request else ""
-
-
 class OffsetPaginator(PageGuard, SDKOffsetPaginator):
     """Offset/limit paging; the token is the offset of the next page.
 
     Advances by the number of records received, so a server that returns fewer
-    than asked (and says nothing) never makes us skip records.
+    than asked (and says nothing) never makes us skip records. Without a reported
+    total, the first short page is confirmed by one more request before it ends
+    the stream: if that page has records, the server caps its pages, and its page
+    size is adopted for the rest of the stream. A page that holds as many records
+    as asked (or as the adopted cap) makes later short pages trusted.
     """
 
     def __init__(
@@ -118,17 +89,25 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
         stream: str,
         total_key: str | None = None,
         start: int = 0,
+        primary_keys: Sequence[str] = (),
     ) -> None:
         super().__init__(start, page_size)
         self.records_key = records_key
         self.stream = stream
         self.total_key = total_key
         self._received = 0
-        self._reset_guard()
+        #: The server's own page size, once a short page turned out not to be the last.
+        self.cap: int | None = None
+        self._full_page_seen = False
+        self._short_unconfirmed: int | None = None
+        self._first_total: int | None = None
+        #: Why the last page ended the stream (None while it goes on).
+        self.end_reason: str | None = None
+        self._reset_guard(primary_keys)
 
     def page_limit(self, body: Any) -> int:
         """How many records the server meant to send in a full page."""
-        return self.page_size
+        return self.cap or self.page_size
 
     def page_total(self, body: Any) -> int | None:
         """The total the server reports, if any."""
@@ -138,11 +117,50 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
     def has_more(self, response: requests.Response) -> bool:
         self.check_page(response)
         records = select_records(response, self.records_key, self.stream)
-        self._received = len(records)
+        received = self._received = len(records)
         body = json_body(response)
-        return not is_last_page(
-            self._received, self.page_limit(body), self.current_value, self.page_total(body)
+        total = self.page_total(body)
+        self._watch_total(total)
+        if received and self._short_unconfirmed is not None:
+            self._adopt_cap(self._short_unconfirmed)
+        limit = self.page_limit(body)
+        self.end_reason = page_end(
+            received, limit, self.current_value, total, trust_short=self._full_page_seen
         )
+        if received >= limit:
+            self._full_page_seen = True
+        elif self.end_reason is None and total is None:
+            self._short_unconfirmed = received  # the next request tells: the end, or a cap
+        return self.end_reason is None
+
+    def _adopt_cap(self, cap: int) -> None:
+        self.cap = cap
+        self._full_page_seen = True
+        self._short_unconfirmed = None
+        _logger.warning(
+            "stream '%s': the server sends at most %d records a page where %d were asked; "
+            "paging on at %d records a page",
+            self.stream,
+            cap,
+            self.page_size,
+            cap,
+        )
+
+    def _watch_total(self, total: int | None) -> None:
+        if total is None or self._first_total == -1:
+            return
+        if self._first_total is None:
+            self._first_total = total
+        elif total != self._first_total:
+            _logger.warning(
+                "stream '%s': the reported total changed from %d to %d while paging; records "
+                "deleted meanwhile may have shifted others past a page boundary (the next run "
+                "reads them)",
+                self.stream,
+                self._first_total,
+                total,
+            )
+            self._first_total = -1  # warned once
 
     @override
     def get_next(self, response: requests.Response) -> int | None:
@@ -170,7 +188,7 @@ class StartAtPaginator(OffsetPaginator):
         return _as_int(lookup(body, "total"))
 
     @override
-    def _check(self, response: requests.Response, records: list[Any]) -> None:
+    def _check(self, response: requests.Response, records: list[Any]) -> list[Any]:
         start = _as_int(lookup(json_body(response), "startAt"))
         if start is not None and start != self.current_value:
             msg = (
@@ -178,12 +196,15 @@ class StartAtPaginator(OffsetPaginator):
                 f"but the server answered startAt={start}"
             )
             raise PaginationError(msg)
-        super()._check(response, records)
+        return super()._check(response, records)
 
     @override
     def has_more(self, response: requests.Response) -> bool:
         more = super().has_more(response)
-        return more and lookup(json_body(response), "isLast") is not True
+        if more and lookup(json_body(response), "isLast") is True:
+            self.end_reason = "isLast"
+            return False
+        return more
 
 
 class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
@@ -195,7 +216,13 @@ class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
     """
 
     def __init__(
-        self, *, next_key: str, origin: str, stream: str, records_key: str = "data"
+        self,
+        *,
+        next_key: str,
+        origin: str,
+        stream: str,
+        records_key: str = "data",
+        primary_keys: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.next_key = next_key
@@ -203,7 +230,7 @@ class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
         self.stream = stream
         self.records_key = records_key
         self._seen: set[str] = set()
-        self._reset_guard()
+        self._reset_guard(primary_keys)
 
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
@@ -241,7 +268,13 @@ class Paging(Protocol):
     prefetchable: ClassVar[bool]
 
     def new_paginator(
-        self, *, records_key: str, page_size: int, origin: str, stream: str
+        self,
+        *,
+        records_key: str,
+        page_size: int,
+        origin: str,
+        stream: str,
+        primary_keys: Sequence[str] = (),
     ) -> BaseAPIPaginator[Any]:
         """A fresh paginator for one run of a stream."""
         ...
@@ -277,10 +310,20 @@ class OffsetPaging:
     paginator_class: ClassVar[type[OffsetPaginator]] = OffsetPaginator
 
     def new_paginator(  # noqa: D102
-        self, *, records_key: str, page_size: int, origin: str, stream: str
+        self,
+        *,
+        records_key: str,
+        page_size: int,
+        origin: str,
+        stream: str,
+        primary_keys: Sequence[str] = (),
     ) -> BaseAPIPaginator[Any]:
         return self.paginator_class(
-            page_size=page_size, records_key=records_key, stream=stream, total_key=self.total_key
+            page_size=page_size,
+            records_key=records_key,
+            stream=stream,
+            total_key=self.total_key,
+            primary_keys=primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
@@ -306,10 +349,20 @@ class NextUrlPaging:
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(  # noqa: D102
-        self, *, records_key: str, page_size: int, origin: str, stream: str
+        self,
+        *,
+        records_key: str,
+        page_size: int,
+        origin: str,
+        stream: str,
+        primary_keys: Sequence[str] = (),
     ) -> BaseAPIPaginator[Any]:
         return NextUrlPaginator(
-            next_key=self.next_key, origin=origin, stream=stream, records_key=records_key
+            next_key=self.next_key,
+            origin=origin,
+            stream=stream,
+            records_key=records_key,
+            primary_keys=primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102

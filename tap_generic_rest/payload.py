@@ -1,13 +1,31 @@
 """Reading response bodies: JSON decoding once per response, and record selectors.
 
 Paginators and streams both need the decoded body (paginators to count records
-and read totals or next links), so it is decoded once, cached on the response,
-with the fastest decoder available.
+and read totals or next links), so it is decoded once, cached on the response.
+
+Two decoders, one result: every value exactly as the server sent it.
+
+* orjson, for ordinary pages: fast, and exact for everything it accepts except
+  integers beyond 64 bits and numbers with more significant digits than a double
+  holds, which it turns into (rounded) floats without a word.
+* the standard library's ``json`` (:func:`exact_loads`), for the pages that need
+  it: a body orjson refuses that ``json`` accepts (a UTF-8 byte order mark, a
+  lone UTF-16 surrogate such as Node servers write when they cut an emoji in
+  half, ``NaN``), and a body holding a run of 16 or more digits, the only place
+  where such a number can be. Integers come out exact at any size, and a number
+  a float cannot hold digit for digit comes out as a ``Decimal``.
+
+Values orjson cannot write (a ``Decimal``, a huge integer, a lone surrogate) send
+their record down the SDK's writer, which writes them exactly (see ``emit.py``).
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import math
+import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -24,8 +42,35 @@ class BodyNotJSONError(ValueError):
     """The body could not be decoded (truncated, HTML error page, empty)."""
 
 
-def loads(content: bytes) -> Any:
-    """Decode JSON with orjson, the cyclic garbage collector paused meanwhile.
+#: Sixteen digits (dots between them allowed) in a row: the only way a body can hold a
+#: number that a double does not hold exactly (any number of 15 significant digits
+#: round-trips through one). Also found in strings, where it only costs the exact decoder.
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}")
+
+
+def _exact_number(text: str) -> float | Decimal:
+    """A float when it holds the number's value exactly as written, else a Decimal.
+
+    ``0.1``, ``1.50`` and ``1e5`` stay floats (written back as ``0.1``, ``1.5`` and
+    ``100000.0``: the same values); ``3.14159265358979323846`` becomes a Decimal.
+    """
+    value = float(text)
+    if math.isfinite(value) and Decimal(repr(value)) == Decimal(text):
+        return value
+    return Decimal(text)
+
+
+def exact_loads(content: bytes) -> Any:
+    """Decode like the standard library, with every number exact.
+
+    Raises ``ValueError`` (``json.JSONDecodeError`` or ``UnicodeDecodeError``) for a
+    body the standard library refuses too.
+    """
+    return json.loads(content, parse_float=_exact_number)
+
+
+def _fast_loads(content: bytes) -> Any:
+    """orjson, the cyclic garbage collector paused meanwhile.
 
     A page of records is tens of thousands of new containers: with the collector
     running, every few hundred of them start a collection, and every few pages a
@@ -41,6 +86,16 @@ def loads(content: bytes) -> Any:
         gc.enable()
 
 
+def loads(content: bytes) -> Any:
+    """Decode a body with orjson where that is exact, else with :func:`exact_loads`."""
+    if _LONG_NUMBER.search(content) is not None:
+        return exact_loads(content)
+    try:
+        return _fast_loads(content)
+    except orjson.JSONDecodeError:
+        return exact_loads(content)  # a BOM, a lone surrogate... or really not JSON
+
+
 def json_body(response: requests.Response) -> Any:
     """Return the decoded JSON body of ``response``, decoding it at most once."""
     cached = response.__dict__.get(_CACHE_ATTR, _CACHE_ATTR)
@@ -48,8 +103,11 @@ def json_body(response: requests.Response) -> Any:
         return cached
     try:
         body = loads(response.content)
-    except orjson.JSONDecodeError as exc:
-        msg = f"response body is not valid JSON ({exc.msg} at byte {exc.pos})"
+    except json.JSONDecodeError as exc:
+        msg = f"response body is not valid JSON ({exc.msg} at char {exc.pos})"
+        raise BodyNotJSONError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = f"response body is not valid JSON (not {exc.encoding} at byte {exc.start})"
         raise BodyNotJSONError(msg) from None
     response.__dict__[_CACHE_ATTR] = body
     return body

@@ -275,7 +275,7 @@ class Prefetcher:
                     records = list(stream.parse_response(response))
                     if not records:
                         if paginator.continue_if_empty(response):
-                            paginator.advance(response)
+                            self._advance(paginator, response)
                             continue
                         stream.log(
                             "Pagination stopped after %d pages because no records were "
@@ -285,7 +285,7 @@ class Prefetcher:
                         break
                     yield from records
                     pages += 1
-                    self._advance(paginator, response, first=pages == 1)
+                    self._advance(paginator, response)
         finally:
             self._fetcher.close()
 
@@ -307,13 +307,15 @@ class Prefetcher:
         self._fetcher.ask(token, self.stream._prepare_request(context=self.context, page=page))
         self._ahead = token + self._step
 
-    def _advance(
-        self, paginator: OffsetPaginator, response: requests.Response, *, first: bool
-    ) -> None:
-        """Advance the paginator, then check that the pages asked ahead still follow on.
+    def _advance(self, paginator: OffsetPaginator, response: requests.Response) -> None:
+        """Advance the paginator, then decide what may be asked ahead of it.
 
-        The first page sets the step; a later page ending elsewhere than the next page
-        asked for starts drops what was asked ahead.
+        The step is what a full page holds, known from a page that held a full page
+        (the first one, or the first after a capping server's page size was adopted);
+        a page that is not full means one page at a time until the next full one.
+        Pages asked ahead are dropped when they no longer follow on, and when records
+        moved (the data changed while paging): pages answered before the change
+        would otherwise skip the records it shifted.
         """
         start = paginator.current_value
         paginator.advance(response)
@@ -322,19 +324,17 @@ class Prefetcher:
         body = json_body(response)
         self._total = paginator.page_total(body)
         received = paginator.current_value - start
-        if first:
-            self._step = received if received == paginator.page_limit(body) else 0
-        elif self._fetcher.next_token not in (None, paginator.current_value):
+        limit = paginator.page_limit(body)
+        step = received if received == limit else 0
+        if paginator.moved or self._fetcher.next_token not in (None, paginator.current_value):
             self._fetcher.discard()
-            self._step = 0
-        else:
-            return
-        if not self._step:
+        if self._step and not step:
             self.stream.log(
                 "stream '%s': a page at %d held %d records where a page holds %d; "
-                "fetching the rest one page at a time",
+                "fetching one page at a time until a full page",
                 self.stream.name,
                 start,
                 received,
-                paginator.page_limit(body),
+                limit,
             )
+        self._step = step

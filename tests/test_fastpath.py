@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
+from jsonschema import Draft7Validator
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -267,6 +268,21 @@ TRICKY_CONTACTS = [
 
 def _mock_contacts(requests_mock: Mocker, records: list[dict[str, Any]]) -> None:
     requests_mock.get(f"{BASE}/v1/contacts", json={"data": records})
+    # No total: the short page is confirmed by asking for the next one.
+    requests_mock.get(f"{BASE}/v1/contacts?offset={len(records)}", json={"data": []})
+
+
+def assert_valid_against_latest_schema(messages: list[dict[str, Any]]) -> None:
+    """Every RECORD is valid against the last SCHEMA of its stream before it."""
+    validators: dict[str, Draft7Validator] = {}
+    for message in messages:
+        if message["type"] == "SCHEMA":
+            validators[message["stream"]] = Draft7Validator(message["schema"])
+        elif message["type"] == "RECORD":
+            errors = [
+                e.message for e in validators[message["stream"]].iter_errors(message["record"])
+            ]
+            assert errors == [], message["record"]
 
 
 def _catalog(config: dict[str, Any], stream: str) -> dict[str, Any]:
@@ -301,18 +317,23 @@ def test_tricky_records_come_out_as_the_sdk_writes_them(requests_mock: Mocker) -
     slow = sync(HELPDESK, catalog, fast=False)
     assert_same_output(fast, slow)
     records = fast.records("contacts")
-    assert len(records) == len(TRICKY_CONTACTS)
-    # what the SDK's conformance does to boolean-only properties, kept by the fast path
-    assert records[5]["unsubscribed_from_emails"] is True
-    assert records[6]["unsubscribed_from_emails"] is True
-    assert records[7]["tags"]["has_more"] is False
-    assert records[8]["unsubscribed_from_emails"] == 0.0
-    assert records[3]["owner_id"] == 1.5
-    assert records[2]["name"] == TRICKY_CONTACTS[2]["name"]
-    assert records[9]["extra_field"] == TRICKY_CONTACTS[9]["extra_field"]
+    # Every value as the server sent it: the schema widens instead of the SDK coercing
+    # (it used to turn 1, "no" and 0 in boolean fields into true, true and false).
+    assert records == TRICKY_CONTACTS
+    assert typed(records) == typed(TRICKY_CONTACTS)
+    assert_valid_against_latest_schema(fast.messages)
+    assert_valid_against_latest_schema(slow.messages)
+    schemas = [m["schema"] for m in fast.messages if m["type"] == "SCHEMA"]
+    assert len(schemas) > 1
+    # 0.0 is a valid integer in JSON Schema: no "number" needed once "integer" is there.
+    assert schemas[-1]["properties"]["unsubscribed_from_emails"]["type"] == [
+        "string",
+        "integer",
+        "boolean",
+        "null",
+    ]
     emitter = fast.emitter("contacts")
     assert emitter.reason_slow == ""
-    assert emitter.slow_records == 3  # records 5, 6 and 7 needed the SDK's conformance
 
 
 def test_deselected_properties_are_removed_as_the_sdk_removes_them(requests_mock: Mocker) -> None:
@@ -354,6 +375,7 @@ def test_values_only_the_sdk_writes_exactly_go_the_sdks_way(
         f"{BASE}/v1/companies",
         json={"data": [{"id": str(i), "name": f"Co {i}", "monthly_spend": 10} for i in range(12)]},
     )
+    requests_mock.get(f"{BASE}/v1/companies?offset=12", json={"data": []})
     aware = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     added: list[dict[str, Any]] = [
         {},

@@ -91,11 +91,86 @@ class TestOffsetPaging:
         paginator = OffsetPaginator(page_size=1, records_key="data", stream="s", total_key="total")
         assert drive(paginator, [{"data": rows(0, 1)}, {"data": []}]) == [0, 1]
 
-    def test_repeated_full_page_is_an_error(self):
-        paginator = OffsetPaginator(page_size=2, records_key="data", stream="users")
-        paginator.advance(make_response({"data": rows(0, 2)}))
-        with pytest.raises(PaginationError, match="repeats the previous page"):
-            paginator.advance(make_response({"data": rows(0, 2)}))
+    def test_repeated_full_page_is_an_error_the_second_time_in_a_row(self):
+        """A server that ignores the offset; one repeat alone is what an insert looks like."""
+        paginator = OffsetPaginator(
+            page_size=2, records_key="data", stream="users", primary_keys=("id",)
+        )
+        first = make_response({"data": rows(0, 2)})
+        assert paginator.check_page(first) == rows(0, 2)
+        paginator.advance(first)
+        again = make_response({"data": rows(0, 2)})
+        assert paginator.check_page(again) == []
+        paginator.advance(again)
+        with pytest.raises(PaginationError, match="repeats records already read"):
+            paginator.check_page(make_response({"data": rows(0, 2)}))
+
+    def test_page_repeating_one_from_before_the_remembered_window_is_an_error(self):
+        paginator = OffsetPaginator(page_size=60, records_key="data", stream="users")
+        for start in (0, 60, 120, 180):
+            page = make_response({"data": rows(start, 60)})
+            paginator.check_page(page)
+            paginator.advance(page)
+        with pytest.raises(PaginationError, match="repeats"):
+            paginator.check_page(make_response({"data": rows(0, 60)}))
+
+    def test_records_moved_into_the_next_page_are_dropped_once(self, caplog):
+        """An insert before the offset shifts the previous page's last record into this one."""
+        paginator = OffsetPaginator(
+            page_size=3, records_key="data", stream="users", primary_keys=("id",)
+        )
+        first = make_response({"data": rows(0, 3)})
+        paginator.check_page(first)
+        paginator.advance(first)
+        shifted = make_response({"data": [{"id": 2}, {"id": 3}, {"id": 4}]})
+        assert paginator.check_page(shifted) == [{"id": 3}, {"id": 4}]
+        assert paginator.moved
+        assert "1 of 3 records of the page at offset 3 were read already" in caplog.text
+        paginator.advance(shifted)
+        assert paginator.current_value == 6  # offsets advance by what the server sent
+
+    def test_memory_of_keys_is_bounded(self):
+        paginator = OffsetPaginator(
+            page_size=500, records_key="data", stream="users", primary_keys=("id",)
+        )
+        for start in range(0, 50_000, 500):
+            page = make_response({"data": rows(start, 500)})
+            paginator.check_page(page)
+            paginator.advance(page)
+        assert sum(map(len, paginator._pages)) <= 1_000
+
+    def test_first_short_page_without_total_is_confirmed_by_an_empty_page(self):
+        paginator = OffsetPaginator(page_size=5, records_key="data", stream="s")
+        assert drive(paginator, [{"data": rows(0, 3)}, {"data": []}]) == [0, 3]
+        assert paginator.finished
+        assert paginator.end_reason == "empty page"
+
+    def test_a_capping_server_s_page_size_is_adopted(self, caplog):
+        """Asked for 100, the server sends 50 and no total: 50 is its page size."""
+        paginator = OffsetPaginator(page_size=100, records_key="data", stream="pages")
+        pages = [{"data": rows(i, 50)} for i in range(0, 700, 50)] + [{"data": []}]
+        assert drive(paginator, pages) == list(range(0, 750, 50))
+        assert paginator.cap == 50
+        assert "at most 50 records a page where 100 were asked" in caplog.text
+
+    def test_after_a_full_page_a_short_page_ends_the_stream(self):
+        paginator = OffsetPaginator(page_size=50, records_key="data", stream="pages")
+        pages = [{"data": rows(0, 50)}, {"data": rows(50, 20)}, {"data": rows(70, 5)}]
+        assert drive(paginator, pages) == [0, 50]
+        assert paginator.end_reason == "short page (20 of 50 records)"
+
+    def test_a_changed_total_is_reported_once(self, caplog):
+        paginator = OffsetPaginator(page_size=2, records_key="d", stream="s", total_key="total")
+        drive(
+            paginator,
+            [
+                {"d": rows(0, 2), "total": 9},
+                {"d": rows(2, 2), "total": 8},
+                {"d": rows(4, 2), "total": 7},
+                {"d": rows(6, 1), "total": 7},
+            ],
+        )
+        assert caplog.text.count("the reported total changed from 9 to 8") == 1
 
     def test_selector_missing_names_stream_and_selector(self):
         paginator = OffsetPaginator(page_size=2, records_key="data", stream="users")
@@ -132,9 +207,11 @@ class TestStartAtPaging:
         )
         assert paginator.finished
 
-    def test_short_page_stops(self):
+    def test_short_page_without_total_is_confirmed(self):
         paginator = StartAtPaginator(page_size=5, records_key="values", stream="boards")
         paginator.advance(make_response({"startAt": 0, "values": rows(0, 3)}))
+        assert not paginator.finished
+        paginator.advance(make_response({"startAt": 3, "values": []}))
         assert paginator.finished
 
     def test_start_that_does_not_advance_is_an_error(self):
