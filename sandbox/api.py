@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from sandbox.mutations import Mutation
 from sandbox.server import FAULTS, App, SandboxServer, Settings, dumps, loads
 from sandbox.sources import PAGINGS, SOURCES, Endpoint, Limits
 
@@ -161,6 +162,40 @@ class Sandbox:
         """Records per stream per source, e.g. ``{"chat": {"users": 25, ...}, ...}``."""
         return self._app.counts()
 
+    def mutate(
+        self,
+        source: str,
+        stream: str,
+        *,
+        insert: int = 0,
+        at: int | None = 0,
+        update: Iterable[int] = (),
+        delete: Iterable[int] = (),
+        part: str = "",
+        after_requests: int | None = None,
+    ) -> dict[str, Any]:
+        """Change a stream's data, as ``POST /_sandbox/mutate`` does (see ``sandbox.mutations``).
+
+        Positions index the records as served before this change: ``update`` gives them a new,
+        later update time and an edited field, ``delete`` removes them (chat ``*.get`` lists
+        them in ``remove``), ``insert`` new records go before position ``at`` (None: the end).
+        With ``after_requests=N`` the change happens right after the stream's N-th page served
+        from now on. Returns ``{"at": ms, "inserted": [...], "updated": [...], "deleted":
+        [...]}`` (records as JSON-decoded copies), or ``{"scheduled": N}``.
+        """
+        mutation = Mutation(
+            source,
+            stream,
+            part,
+            insert,
+            at,
+            tuple(update),
+            tuple(delete),
+            after_requests,
+        )
+        result: dict[str, Any] = loads(dumps(self._app.mutate(mutation)))
+        return result
+
     def prerender(self, source: str, stream: str, page_size: int | None = None) -> int:
         """Render and cache every page of a stream ahead of a benchmark; returns the page count.
 
@@ -173,7 +208,7 @@ class Sandbox:
         pages = 0
         for ep in self._endpoints(source, stream):
             paging = PAGINGS[ep.paging]
-            total = self._app.size(source, ep.stream, ep.part)
+            total = len(self._app.view(source, ep))
             start = 0
             while True:
                 query: dict[str, list[str]] = {}

@@ -173,6 +173,15 @@ def updated_at(created: int, key: int, max_days: int = 30) -> int:
     return created + (key >> 17) % (max_days * _DAY_MS)
 
 
+def after_all_ms(size: int) -> int:
+    """A time (ms) later than every generated time of streams of up to ``size`` records.
+
+    The sandbox's mutation clock starts here, so changed and inserted records are the newest.
+    """
+    latest = max(_T_END_MS, _T0_MS + size * _STEP_MS) + 401 * _DAY_MS
+    return (latest // _DAY_MS + 1) * _DAY_MS  # midnight: easy to read in tests and logs
+
+
 def later_ms(r: Rng, ms: int, max_days: int = 30) -> int:
     """A random time up to ``max_days`` after ``ms`` (for times inside bodies)."""
     return ms + r() % (max_days * _DAY_MS)

@@ -22,7 +22,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.data import Record, StreamData, stable_hash
+from sandbox.data import Record, StreamData, after_all_ms, stable_hash
+from sandbox.mutations import (
+    CLOCK_STEP_MS,
+    TOUCHES,
+    Mutation,
+    MutationError,
+    Snapshot,
+    StreamView,
+)
 from sandbox.sources import (
     AVATAR_TYPES,
     ONE_PAGE_DEFAULT_CAP,
@@ -211,10 +219,16 @@ class App:
         self.credentials = {name: make_credentials(settings.seed, name) for name in SOURCES}
         self.faults = FaultPlan(settings)
         self.log: list[RequestLog] = []
-        self._streams: dict[tuple[str, str, str], StreamData] = {}
+        self._views: dict[tuple[str, str, str], StreamView] = {}
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._cache_size = 0
         self._cache_lock = threading.Lock()
+        # Mutations: applied one at a time; the clock starts after every generated time.
+        self._data_lock = threading.Lock()
+        biggest = max([settings.default_size, *settings.sizes.values()])
+        self._clock_ms = after_all_ms(biggest)
+        self._served: dict[tuple[str, str], int] = {}  # pages served per stream
+        self._scheduled: list[tuple[int, Mutation]] = []  # (due page count, mutation)
 
     # ------------------------------------------------------------------ data
 
@@ -229,15 +243,12 @@ class App:
         default = self.settings.default_size
         return min(default, ONE_PAGE_DEFAULT_CAP) if ep.one_page else default
 
-    def rows(self, ep: Endpoint, source: str, start: int, stop: int) -> list[Record]:
-        """Records ``start`` to ``stop`` (clipped to the stream size) of an endpoint."""
-        stop = min(stop, self.size(source, ep.stream, ep.part))
-        if start >= stop:
-            return []
+    def view(self, source: str, ep: Endpoint) -> StreamView:
+        """The data an endpoint serves now: generated records plus applied mutations."""
         key = (source, ep.stream, ep.part)
-        data = self._streams.get(key)
-        if data is None:
-            data = self._streams[key] = StreamData(
+        view = self._views.get(key)
+        if view is None:
+            data = StreamData(
                 self.settings.seed,
                 source,
                 ep.stream,
@@ -245,37 +256,113 @@ class App:
                 ep.part_index,
                 undeclared_fields=self.settings.undeclared_fields,
             )
-        return data.rows(start, stop)
+            size = self.size(source, ep.stream, ep.part)
+            # setdefault: two threads creating the same view keep one (and its mutations)
+            view = self._views.setdefault(key, StreamView(data, size, TOUCHES[source, ep.stream]))
+        return view
+
+    def rows(self, ep: Endpoint, source: str, start: int, stop: int) -> list[Record]:
+        """Records ``start`` to ``stop`` (clipped to the stream's length) of an endpoint."""
+        return self.view(source, ep).rows(start, stop)
+
+    # ------------------------------------------------------------------ mutations
+
+    def mutate(self, mutation: Mutation) -> dict[str, Any]:
+        """Apply a mutation now, or schedule it when it has ``after_requests``.
+
+        Returns what changed (``inserted``/``updated`` as served from now on, ``deleted`` as
+        served before) or, for a scheduled one, ``{"scheduled": N}``. Raises MutationError.
+        """
+        ep = self._endpoint(mutation)
+        if mutation.after_requests is not None:
+            with self._data_lock:
+                served = self._served.get((mutation.source, mutation.stream), 0)
+                self._scheduled.append((served + mutation.after_requests, mutation))
+            return {"scheduled": mutation.after_requests}
+        with self._data_lock:
+            return self._apply(ep, mutation)
+
+    def _apply(self, ep: Endpoint, mutation: Mutation) -> dict[str, Any]:
+        """Apply under the data lock: advance the clock, publish the new snapshot."""
+        self._clock_ms += CLOCK_STEP_MS
+        changed = self.view(mutation.source, ep).apply(mutation, self._clock_ms)
+        self._forget(SOURCES[mutation.source].prefix + ep.path)
+        return {"at": self._clock_ms, **changed}
+
+    def _endpoint(self, mutation: Mutation) -> Endpoint:
+        source = SOURCES.get(mutation.source)
+        eps = [ep for ep in source.endpoints if ep.stream == mutation.stream] if source else []
+        if not eps:
+            raise MutationError(f"unknown stream {mutation.source}.{mutation.stream}")
+        parts = [ep for ep in eps if ep.part == mutation.part]
+        if not parts:
+            names = [ep.part for ep in eps]
+            raise MutationError(f"{mutation.source}.{mutation.stream} needs a part from {names}")
+        return parts[0]
+
+    def _page_served(self, source: str, stream: str) -> None:
+        """Count a served page; apply the scheduled mutations that are now due."""
+        with self._data_lock:
+            served = self._served[source, stream] = self._served.get((source, stream), 0) + 1
+            if not self._scheduled:
+                return
+            due = [
+                m
+                for count, m in self._scheduled
+                if (m.source, m.stream) == (source, stream) and count <= served
+            ]
+            self._scheduled = [
+                (count, m) for count, m in self._scheduled if not any(m is d for d in due)
+            ]
+            for mutation in due:
+                self._apply(self._endpoint(mutation), mutation)
+
+    def _forget(self, path: str) -> None:
+        """Drop an endpoint's cached pages (their keys' versions can never match again)."""
+        with self._cache_lock:
+            for key in [key for key in self._cache if key[0] == path]:
+                self._cache_size -= len(self._cache.pop(key))
 
     def page(self, source: Source, ep: Endpoint, query: Query, host: str) -> bytes:
         """The body of one page, from the cache or rendered now (raises BadRequest)."""
         paging = PAGINGS[ep.paging]
         win = paging.window(ep, query, self.settings.limits)
+        view = self.view(source.name, ep)
+        snap = view.snapshot  # one version for the key and the rendering
         key = (
             source.prefix + ep.path,
             win.start,
             win.size,
             win.params,
+            snap.version,
             host if ep.paging == "next" else "",
         )
         body = self._cache.get(key)
         if body is None:
-            body = self._render(source, ep, win, host, key)
+            body = self._render(source, ep, win, host, key=key, data=view.data, snap=snap)
             self._remember(key, body)
         return body
 
     def _render(
-        self, source: Source, ep: Endpoint, win: Window, host: str, key: tuple[Any, ...]
+        self,
+        source: Source,
+        ep: Endpoint,
+        win: Window,
+        host: str,
+        *,
+        key: tuple[Any, ...],
+        data: StreamData,
+        snap: Snapshot,
     ) -> bytes:
         paging = PAGINGS[ep.paging]
-        total = self.size(source.name, ep.stream, ep.part)
+        total = len(snap)
         stop = total if win.size is None else win.start + win.size
-        rows = self.rows(ep, source.name, win.start, stop)
+        rows = snap.rows(data, win.start, stop)
         if paging.filter is not None:
             rows = paging.filter(ep, win, rows)
         url = f"http://{host}{source.prefix}{ep.path}"
         token = stable_hash(f"{self.settings.seed}|{key[:-1]!r}")  # not the host: same bytes
-        return dumps(paging.envelope(Page(ep, win, rows, total, url, token)))
+        return dumps(paging.envelope(Page(ep, win, rows, total, url, token, snap.removed)))
 
     def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
         """Cache a page; past the byte budget, forget the oldest pages first."""
@@ -339,6 +426,8 @@ class App:
             return self._error(source, 400, str(exc), req)
         if fault == "bad_json":
             body = body[: len(body) // 2]  # a proper prefix of a JSON object never parses
+        elif not fault:
+            self._page_served(source.name, ep.stream)
         return Response(200, body, fault=fault or None)
 
     def _error(
@@ -377,11 +466,29 @@ class App:
         for name, source in SOURCES.items():
             streams = out[name] = {}
             for ep in source.endpoints:
-                streams[ep.stream] = streams.get(ep.stream, 0) + self.size(name, ep.stream, ep.part)
+                streams[ep.stream] = streams.get(ep.stream, 0) + len(self.view(name, ep))
         return out
 
 
 # --------------------------------------------------------------------------- HTTP
+
+
+def _mutate(app: App, payload: bytes) -> Response:
+    """``POST /_sandbox/mutate``: one mutation object or a list of them, applied in order."""
+    try:
+        body = loads(payload or b"null")
+    except ValueError:
+        return Response(400, dumps(generic_error(400, "the body must be JSON", 0)))
+    items = body if isinstance(body, list) else [body]
+    results = []
+    try:
+        for item in items:
+            if not isinstance(item, dict):
+                raise MutationError("a mutation must be a JSON object")
+            results.append(app.mutate(Mutation.from_json(item)))
+    except MutationError as exc:
+        return Response(400, dumps(generic_error(400, str(exc), 0)))
+    return Response(200, dumps(results if isinstance(body, list) else results[0]))
 
 
 @lru_cache(maxsize=2)
@@ -426,11 +533,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        payload = self.rfile.read(length) if length else b""
         app = self.server.app
         if self.path.startswith("/_sandbox/"):
-            self._control()
+            self._control(method, payload)
             return
         if app.settings.latency_ms:
             time.sleep(app.settings.latency_ms / 1000)
@@ -458,13 +564,15 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._write(response)
 
-    def _control(self) -> None:
+    def _control(self, method: str, payload: bytes) -> None:
         app = self.server.app
         path = urlsplit(self.path).path
         if path == "/_sandbox/health":
             self._write(Response(200, b'{"status":"ok"}'))
         elif path == "/_sandbox/manifest":
             self._write(Response(200, dumps(app.manifest())))
+        elif path == "/_sandbox/mutate" and method == "POST":
+            self._write(_mutate(app, payload))
         else:
             self._write(Response(404, dumps(generic_error(404, "Not found", 0))))
 

@@ -20,6 +20,7 @@ from sandbox.data import iso_ms, stable_hash
 
 if TYPE_CHECKING:
     from sandbox.data import Record
+    from sandbox.mutations import Removal
 
 Query = Mapping[str, list[str]]
 """Parsed query string: ``urllib.parse.parse_qs`` output."""
@@ -120,6 +121,7 @@ class Page:
     total: int  # records in the whole stream (or part)
     url: str  # absolute URL of the endpoint, from the request's Host
     token: int  # deterministic random bits for request ids and timings
+    removed: tuple[Removal, ...] = ()  # records deleted so far (for ``remove`` lists)
 
 
 def _update_rows(ep: Endpoint, win: Window, rows: list[Record]) -> list[Record]:
@@ -142,8 +144,19 @@ def _chat_envelope(page: Page) -> dict[str, Any]:
 
 
 def _update_envelope(page: Page) -> dict[str, Any]:
-    """Rocket.Chat ``*.get``: everything in ``update``."""
-    return {"update": page.rows, "remove": [], "success": True}
+    """Rocket.Chat ``*.get``: changed records in ``update``, deleted ones in ``remove``.
+
+    ``remove`` lists what was deleted after ``updatedSince`` (``_id`` and ``_deletedAt``, the
+    trash collection's projection); without ``updatedSince`` it is empty, as in Rocket.Chat.
+    """
+    remove = []
+    if page.win.params:
+        since = page.win.params[0][1]
+        for gone in page.removed:
+            deleted = iso_ms(gone.deleted_ms)
+            if deleted > since:
+                remove.append({"_id": gone.record["_id"], "_deletedAt": deleted})
+    return {"update": page.rows, "remove": remove, "success": True}
 
 
 def _keyed_envelope(page: Page) -> dict[str, Any]:
