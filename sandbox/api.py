@@ -23,6 +23,9 @@ class Sandbox:
     Deterministic for a seed: the same settings serve the same bytes. Use as a context manager
     or call :meth:`start` and :meth:`stop`. ``undeclared_fields=False`` drops the field no
     schema declares (``_sandbox_extra``), for suites that require records to match their schema.
+    ``offset_page_cap`` makes helpdesk and statuspage send at most that many records a page,
+    whatever ``limit`` asks, with no total (as real APIs cap silently); ``tricky_values`` and
+    ``drift`` serve odd JSON and wrong-typed values (``sandbox/oddities.py``).
     """
 
     def __init__(
@@ -44,6 +47,9 @@ class Sandbox:
         log_requests: bool = True,
         cache_bytes: int = 2 * 1024**3,
         undeclared_fields: bool = True,
+        offset_page_cap: int | None = None,
+        tricky_values: bool = False,
+        drift: bool = False,
     ) -> None:
         self.settings = Settings(
             seed=seed,
@@ -54,11 +60,15 @@ class Sandbox:
             faults=tuple(faults),
             max_failures_per_request=max_failures_per_request,
             retry_after=retry_after,
-            limits=Limits(chat_count_cap, boards_max_results_cap, oncall_page_size),
+            limits=Limits(
+                chat_count_cap, boards_max_results_cap, oncall_page_size, offset_page_cap
+            ),
             echo_errors=echo_errors,
             log_requests=log_requests,
             cache_bytes=cache_bytes,
             undeclared_fields=undeclared_fields,
+            tricky_values=tricky_values,
+            drift=drift,
         )
         self._port = port
         self._app = App(self.settings)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.data import Record, StreamData, after_all_ms, stable_hash
+from sandbox.oddities import drift_record, render_tricky, tricky_record
 from sandbox.mutations import (
     CLOCK_STEP_MS,
     TOUCHES,
@@ -112,6 +113,8 @@ class Settings:
     log_requests: bool = True
     cache_bytes: int = 2 * 1024**3
     undeclared_fields: bool = True
+    tricky_values: bool = False
+    drift: bool = False
 
     def __post_init__(self) -> None:
         """Reject settings that would silently serve something else than asked."""
@@ -360,9 +363,18 @@ class App:
         rows = snap.rows(data, win.start, stop)
         if paging.filter is not None:
             rows = paging.filter(ep, win, rows)
+        settings = self.settings
+        if settings.drift:
+            rows = [
+                drift_record(row, win.start + i, source.name, ep.stream)
+                for i, row in enumerate(rows)
+            ]
+        if settings.tricky_values:
+            rows = [tricky_record(row, win.start + i) for i, row in enumerate(rows)]
         url = f"http://{host}{source.prefix}{ep.path}"
         token = stable_hash(f"{self.settings.seed}|{key[:-1]!r}")  # not the host: same bytes
-        return dumps(paging.envelope(Page(ep, win, rows, total, url, token, snap.removed)))
+        body = dumps(paging.envelope(Page(ep, win, rows, total, url, token, snap.removed)))
+        return render_tricky(body) if settings.tricky_values else body
 
     def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
         """Cache a page; past the byte budget, forget the oldest pages first."""

@@ -44,6 +44,8 @@ class Limits:
     chat_count_cap: int = 100
     boards_max_results_cap: int = 20
     oncall_page_size: int = 20
+    #: helpdesk and statuspage: at most this many records a page, whatever ``limit`` asks.
+    offset_page_cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,9 @@ def _single_window(ep: Endpoint, query: Query, limits: Limits) -> Window:
 
 
 def _offset_window(ep: Endpoint, query: Query, limits: Limits) -> Window:
-    return Window(_int(query, "offset", 0), _int(query, "limit", 100, minimum=1))
+    limit = _int(query, "limit", 100, minimum=1)
+    cap = limits.offset_page_cap
+    return Window(_int(query, "offset", 0), min(limit, cap) if cap else limit)
 
 
 def _board_window(ep: Endpoint, query: Query, limits: Limits) -> Window:
