@@ -6,7 +6,7 @@
   range; on every other one also a lone UTF-16 surrogate (Node servers write one when they
   cut an emoji in half), and then the body starts with a UTF-8 byte order mark. Python's
   ``json`` reads all of it.
-* ``drift``: every 4th record (position 1, 5, 9...) holds a value of another type than its
+* ``drift``: every 4th record (position 0, 4, 8...) holds a value of another type than its
   schema declares in one boolean, one object and one array field of the stream (the first
   non-key ones in ``schemas/<source>/<stream>.json``): ``"no"`` in a boolean, ``false`` in an
   object, an object in an array; as the real Opsgenie sends ``advanced: false`` where a
@@ -60,7 +60,8 @@ def tricky_record(record: dict[str, Any], position: int) -> dict[str, Any]:
 
 def render_tricky(body: bytes) -> bytes:
     """The serialised page with the placeholders replaced; after a byte order mark when
-    it holds the odd strings (so that pages of numbers only are well-formed JSON)."""
+    it holds the odd strings (so that pages of numbers only are well-formed JSON).
+    """
     text = body.decode()
     odd_strings = '"@@cut@@"' in text
     for placeholder, replacement in _TRICKY_TEXT.items():
@@ -88,8 +89,8 @@ def drift_fields(source: str, stream: str) -> tuple[tuple[str, Any], ...]:
 
 
 def drift_record(record: dict[str, Any], position: int, source: str, stream: str) -> dict[str, Any]:
-    """``record`` with wrong-typed values on every 4th position from 1 (a copy; else itself)."""
+    """``record`` with wrong-typed values on every 4th position from 0 (a copy; else itself)."""
     fields = drift_fields(source, stream)
-    if position % 4 != 1 or not fields:
+    if position % 4 or not fields:
         return record
     return {**record, **dict(fields)}

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.data import Record, StreamData, after_all_ms, stable_hash
-from sandbox.oddities import drift_record, render_tricky, tricky_record
 from sandbox.mutations import (
     CLOCK_STEP_MS,
     TOUCHES,
@@ -32,6 +31,7 @@ from sandbox.mutations import (
     Snapshot,
     StreamView,
 )
+from sandbox.oddities import drift_record, render_tricky, tricky_record
 from sandbox.sources import (
     AVATAR_TYPES,
     ONE_PAGE_DEFAULT_CAP,

@@ -22,6 +22,7 @@ import backoff
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
@@ -124,6 +125,10 @@ class GenericRestStream(RESTStream[Any]):
         self._reported_undeclared: set[str] = set()
         #: The current paginator's guards, checked on each page before its records are used.
         self._page_guard: PageGuard | None = None
+        #: The SCHEMA message waits for the first record (see :meth:`sync`).
+        self._schema_held = False
+        self._schema_pending = False
+        self._version_pending: int | None = None
 
     # --- request building -------------------------------------------------------
 
@@ -267,7 +272,14 @@ class GenericRestStream(RESTStream[Any]):
         # repeats an earlier one fails the stream without a duplicate record, and
         # records that a change of the data moved into this page are dropped.
         if self._page_guard is not None:
-            return self._page_guard.check_page(response)
+            records = self._page_guard.check_page(response)
+        # Before any record of the page is emitted: the first SCHEMA message waits for the
+        # first page, so a target creates its columns with every type that page holds.
+        check = self._type_check
+        if check is not None:
+            drifted = [record for record in records if check(record)]
+            if drifted:
+                self.admit(drifted)
         return records
 
     def _check_records(self, response: requests.Response, records: list[Any]) -> None:
@@ -294,9 +306,6 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
-        check = self._type_check
-        if check is not None and check(row):
-            self.admit(row)
         if self._declared.issuperset(row):  # the usual case, without building a set per record
             return row
         undeclared = row.keys() - self._declared
@@ -318,15 +327,23 @@ class GenericRestStream(RESTStream[Any]):
         """The schema's per-record type test (rebuilt when the schema widens)."""
         return compile_check(self.effective_schema)
 
-    def admit(self, record: dict[str, Any]) -> None:
-        """Widen the schema to admit every value of ``record``, and say so in a new SCHEMA.
+    def admit(self, records: list[dict[str, Any]]) -> None:
+        """Widen the schema to admit every value of ``records``; say so in one new SCHEMA.
 
         The value is never changed or dropped: a target that validates records then
         accepts it, and the SDK's conformance no longer coerces it (a string in a
         boolean field would otherwise arrive as true). One warning per field and type.
+        Drift on the first page widens the first SCHEMA message itself (it waits for
+        that page); later drift sends a new SCHEMA before the record that needs it,
+        which a target must be able to apply to a table it created already.
         """
         schema = self.effective_schema
-        widened = [drift for drift in find_drift(record, schema) if widen(schema, drift)]
+        widened = [
+            drift
+            for record in records
+            for drift in find_drift(record, schema)
+            if widen(schema, drift)
+        ]
         if not widened:
             return
         if self.schema is not schema:  # a catalog's schema: keep the stream's own in step
@@ -343,11 +360,59 @@ class GenericRestStream(RESTStream[Any]):
             )
         # The stream maps hold the schema the SCHEMA message is made of; the record path
         # compiled its checks from it.
-        self._tap.mapper.register_raw_stream_schema(self.name, self.schema, self.primary_keys)
+        self._tap.mapper.register_raw_stream_schema(
+            self.name,
+            get_selected_schema(self.name, copy.deepcopy(schema), self.mask),
+            self.primary_keys,
+        )
         self._stream_maps = []
         self.__dict__.pop("_type_check", None)
         self.__dict__.pop("record_emitter", None)
         self._write_schema_message()
+
+    # --- the first SCHEMA waits for the first page -----------------------------------
+
+    @override
+    def sync(self, context: Context | None = None) -> None:
+        """Sync, with the SCHEMA (and ACTIVATE_VERSION) message held until the first record.
+
+        By then the first page has been checked for values the schema does not allow,
+        and the schema widened for them: a target that cannot alter a column once it has
+        created it (target-postgres) creates it with the right type. A stream with no
+        record, or one that fails, still sends its SCHEMA message at the end.
+        """
+        self._schema_held = True
+        try:
+            super().sync(context)
+        finally:
+            self._release_schema()
+
+    @override
+    def _write_schema_message(self) -> None:
+        if self._schema_held:
+            self._schema_pending = True
+            return
+        super()._write_schema_message()
+
+    @override
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        if self._schema_held:
+            self._version_pending = full_table_version
+            return
+        super()._write_activate_version_message(full_table_version)
+
+    def _release_schema(self) -> None:
+        """Write the held SCHEMA and ACTIVATE_VERSION messages, in that order, once."""
+        if not self._schema_held:
+            return
+        self._schema_held = False
+        if self._schema_pending:
+            self._schema_pending = False
+            super()._write_schema_message()
+        version = self._version_pending
+        if version is not None:
+            self._version_pending = None
+            super()._write_activate_version_message(version)
 
     # --- emitting records ---------------------------------------------------------
 
@@ -384,6 +449,8 @@ class GenericRestStream(RESTStream[Any]):
     @override
     def _write_record_message(self, record: dict[str, Any]) -> None:
         """Write the record through the fast path, or the SDK's when it cannot be exact."""
+        if self._schema_held:
+            self._release_schema()
         if self.record_emitter.write(record):
             self.state_manager.is_flushed = False
         else:

@@ -202,7 +202,51 @@ def test_a_string_in_a_boolean_field_is_not_turned_into_true(
         if m["type"] == "RECORD" and m["stream"] == "integrations"
     ]
     field = next(f for f, v in drift_fields("oncall", "integrations") if v == "no")
-    assert sum(r[field] == "no" for r in records) == len(records[1::4])
+    assert sum(r[field] == "no" for r in records) == len(records[::4])
+
+
+@PATHS
+def test_drift_after_the_first_page_sends_a_new_schema_before_the_record(
+    requests_mock: Mocker, fast: bool
+) -> None:
+    first = [{"id": f"c{i}", "unsubscribed_from_emails": True} for i in range(3)]
+    second = [{"id": "c3", "unsubscribed_from_emails": "no"}, {"id": "c4", "location": False}]
+    url = "https://hd.example.com/v1/contacts"
+    requests_mock.get(url, json={"data": first})
+    requests_mock.get(f"{url}?offset=3", json={"data": second})
+    requests_mock.get(f"{url}?offset=5", json={"data": []})
+    config = {
+        "source": "helpdesk",
+        "base_url": "https://hd.example.com",
+        "api_key": "k-123",
+        "page_size": 3,
+        "max_concurrent_requests": 1,
+    }
+    catalog = {"streams": [e for e in _catalog(config)["streams"] if e["stream"] == "contacts"]}
+    out = sync(config, catalog, fast=fast)
+    kinds = [(m["type"], m.get("record", {}).get("id")) for m in out.messages]
+    assert [k for k in kinds if k[0] in ("SCHEMA", "RECORD")] == [
+        ("SCHEMA", None),
+        ("RECORD", "c0"),
+        ("RECORD", "c1"),
+        ("RECORD", "c2"),
+        ("SCHEMA", None),
+        ("RECORD", "c3"),
+        ("RECORD", "c4"),
+    ]
+    schema = [m for m in out.messages if m["type"] == "SCHEMA"][-1]["schema"]["properties"]
+    assert "string" in schema["unsubscribed_from_emails"]["type"]
+    assert "boolean" in schema["location"]["type"]
+    assert [m["record"] for m in out.messages if m["type"] == "RECORD"] == first + second
+
+
+def _catalog(config: dict[str, Any]) -> dict[str, Any]:
+    from tap_generic_rest.tap import TapGenericRest
+
+    catalog: dict[str, Any] = TapGenericRest(config=config, setup_mapper=False).catalog_dict
+    for entry in catalog["streams"]:
+        entry["metadata"][0]["metadata"]["selected"] = entry["stream"] == "contacts"
+    return catalog
 
 
 def _page(requests_mock: Mocker, records: list[Any]) -> None:
