@@ -59,8 +59,10 @@ def tricky_record(record: dict[str, Any], position: int) -> dict[str, Any]:
 
 
 def render_tricky(body: bytes) -> bytes:
-    """The serialised page with the placeholders replaced; after a byte order mark when
-    it holds the odd strings (so that pages of numbers only are well-formed JSON).
+    """The serialised page with the placeholders replaced.
+
+    A page holding the odd strings starts with a byte order mark; pages of numbers only
+    stay well-formed JSON for any decoder.
     """
     text = body.decode()
     odd_strings = '"@@cut@@"' in text

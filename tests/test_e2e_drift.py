@@ -16,37 +16,34 @@ import pytest
 
 from sandbox import Sandbox
 from sandbox.oddities import drift_fields
-from tests.test_e2e_meltano import (  # noqa: F401  # fixtures
-    SOURCES,
-    load_schema,
-    meltano,
-    meltano_run,
-    pg,
-    quote,
-    row_counts,
-)
+from tests import test_e2e_meltano as e2e
+
+# The Meltano end-to-end fixtures, shared with tests/test_e2e_meltano.py.
+pg = e2e.pg
+meltano = e2e.meltano
+load_schema = e2e.load_schema
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-def stored(pg: Any, schema: str, table: str, key: str) -> dict[Any, dict[str, Any]]:
-    rows = pg.execute(
-        f"SELECT row_to_json(row__) FROM {quote(schema)}.{quote(table)} AS row__"
+def stored(connection: Any, schema: str, table: str, key: str) -> dict[Any, dict[str, Any]]:
+    rows = connection.execute(
+        f"SELECT row_to_json(row__) FROM {e2e.quote(schema)}.{e2e.quote(table)} AS row__"
     ).fetchall()
     return {row[key]: row for (row,) in rows}
 
 
-@pytest.mark.parametrize("source", SOURCES)
-def test_drifted_values_load_intact_into_postgres(
+@pytest.mark.parametrize("source", e2e.SOURCES)
+def test_drifted_values_load_intact_into_postgres(  # fixtures imported above
     source: str, pg: Any, meltano: Path, load_schema: Any
 ) -> None:
     with Sandbox(seed=13, default_size=9, drift=True) as sandbox:
         schema = load_schema(f"drift_{source}")
         config = sandbox.tap_config(source)
-        output = meltano_run(meltano, source, schema, config, schema)
+        output = e2e.meltano_run(meltano, source, schema, config, schema)
         expected = sandbox.counts()[source]
-        assert row_counts(pg, schema) == expected
+        assert e2e.row_counts(pg, schema) == expected
         checked = 0
         for stream in expected:
             fields = drift_fields(source, stream)
