@@ -22,6 +22,8 @@ class Sandbox:
     Deterministic for a seed: the same settings serve the same bytes. Use as a context manager
     or call :meth:`start` and :meth:`stop`. ``undeclared_fields=False`` drops the field no
     schema declares (``_sandbox_extra``), for suites that require records to match their schema.
+    ``bare_arrays`` names sources (``"statuspage"``) or streams (``"tracker.application_roles"``)
+    served as bare JSON arrays, without their envelope, as the real Statuspage and Jira send them.
     """
 
     def __init__(
@@ -43,6 +45,7 @@ class Sandbox:
         log_requests: bool = True,
         cache_bytes: int = 2 * 1024**3,
         undeclared_fields: bool = True,
+        bare_arrays: Iterable[str] = (),
     ) -> None:
         self.settings = Settings(
             seed=seed,
@@ -58,6 +61,7 @@ class Sandbox:
             log_requests=log_requests,
             cache_bytes=cache_bytes,
             undeclared_fields=undeclared_fields,
+            bare_arrays=frozenset(bare_arrays),
         )
         self._port = port
         self._app = App(self.settings)
