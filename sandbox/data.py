@@ -613,7 +613,11 @@ def helpdesk_contacts(r: Rng, c: Ctx) -> Record:
         "social_profiles": {
             "type": "list",
             "data": [
-                {"type": "social_profile", "name": network, "url": f"https://{network}.example/{slug}"}
+                {
+                    "type": "social_profile",
+                    "name": network,
+                    "url": f"https://{network}.example/{slug}",
+                }
                 for network in some(r, ("twitter", "facebook", "linkedin"), 2)
             ],
         },

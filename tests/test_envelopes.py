@@ -57,7 +57,9 @@ def test_start_at_paging_over_bare_arrays_uses_the_asked_page_size() -> None:
 
 
 def test_next_url_paging_ends_on_a_bare_array() -> None:
-    paginator = NextUrlPaginator(next_key="paging.next", origin="https://api.example.com", stream="s")
+    paginator = NextUrlPaginator(
+        next_key="paging.next", origin="https://api.example.com", stream="s"
+    )
     assert paginator.get_next_url(make_response([{"id": 1}])) is None
 
 
@@ -76,7 +78,9 @@ def _read_all(sb: Sandbox, source: str, **config: Any) -> dict[str, list[dict[st
 
 @pytest.mark.parametrize("source", sorted(all_sources()))
 def test_the_tap_reads_every_stream_served_as_bare_arrays(source: str) -> None:
-    with Sandbox(seed=3, default_size=23, undeclared_fields=False, bare_arrays=[source], **UNCAPPED) as sb:
+    with Sandbox(
+        seed=3, default_size=23, undeclared_fields=False, bare_arrays=[source], **UNCAPPED
+    ) as sb:
         # a bare page says nothing of its size: small pages show that paging goes on
         paging = {} if source == "oncall" else {"page_size": 5}
         records = _read_all(sb, source, **paging)

@@ -189,11 +189,13 @@ def test_records_have_the_vendors_types() -> None:
         forms = {type(r["sysMes"]) for r in sb.records("chat", stream)}
         assert forms == {bool, list}, stream
         lists = [r["sysMes"] for r in sb.records("chat", stream) if isinstance(r["sysMes"], list)]
-        assert all(lists) and all(isinstance(t, str) for x in lists for t in x)
+        assert all(lists)
+        assert all(isinstance(t, str) for x in lists for t in x)
     spend = {type(r["monthly_spend"]) for r in sb.records("helpdesk", "companies")}
     assert spend == {int}
     direct = [r for r in sb.records("chat", "rooms") if r["t"] == "d"]
-    assert direct and all(r["uids"] and r["usernames"] for r in direct)
+    assert direct
+    assert all(r["uids"] and r["usernames"] for r in direct)
     assert any(r["name"] is None and r["u"] is None for r in direct), "DMs have no name or owner"
     assert "" in {r["teamId"] for r in sb.records("oncall", "integrations")}
 

@@ -40,7 +40,11 @@ CREDENTIALS: dict[str, dict[str, str]] = {
     "oncall": {"api_token": "tok-1"},
 }
 #: Where the vendor's own list answers with a bare JSON array.
-BARE_BY_VENDOR = {("statuspage", "pages"), ("statuspage", "subscribers"), ("tracker", "application_roles")}
+BARE_BY_VENDOR = {
+    ("statuspage", "pages"),
+    ("statuspage", "subscribers"),
+    ("tracker", "application_roles"),
+}
 #: Fields the tap adds to records (the partition an avatar was read from).
 TAP_ADDED = {("tracker", "avatars"): "avatar_type"}
 
@@ -89,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: FixtureServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+    def do_GET(self) -> None:
         self.server.paths.append(self.path.split("?", 1)[0])
         data = orjson.dumps(self.server.body)
         self.send_response(200)
@@ -98,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the SDK's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
 
