@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="serve only fields the schemas declare (no _sandbox_extra)",
     )
+    add(
+        "--bare-arrays",
+        default="",
+        metavar="SOURCE[.STREAM],...",
+        help="serve these sources or streams as bare JSON arrays, without their envelope",
+    )
     add("--ready-file", type=Path, help="write the URL here once listening")
     return parser
 
@@ -102,6 +108,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         echo_errors=args.echo_errors,
         chat_count_cap=args.chat_count_cap,
         undeclared_fields=args.undeclared_fields,
+        bare_arrays=[name for name in args.bare_arrays.split(",") if name],
         log_requests=False,  # nobody reads the log of a long-running server
     )
 

@@ -26,6 +26,8 @@ class Sandbox:
     ``offset_page_cap`` makes helpdesk and statuspage send at most that many records a page,
     whatever ``limit`` asks, with no total (as real APIs cap silently); ``tricky_values`` and
     ``drift`` serve odd JSON and wrong-typed values (``sandbox/oddities.py``).
+    ``bare_arrays`` names sources (``"statuspage"``) or streams (``"tracker.application_roles"``)
+    served as bare JSON arrays, without their envelope, as the real Statuspage and Jira send them.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class Sandbox:
         offset_page_cap: int | None = None,
         tricky_values: bool = False,
         drift: bool = False,
+        bare_arrays: Iterable[str] = (),
     ) -> None:
         self.settings = Settings(
             seed=seed,
@@ -69,6 +72,7 @@ class Sandbox:
             undeclared_fields=undeclared_fields,
             tricky_values=tricky_values,
             drift=drift,
+            bare_arrays=frozenset(bare_arrays),
         )
         self._port = port
         self._app = App(self.settings)

@@ -363,9 +363,12 @@ def _chat_room(r: Rng, c: Ctx, kind: str) -> Record:
             "_updatedAt": None,
         }
     team_main = chance(r, 10)
+    kind = kind or pick(r, ("c", "c", "p", "d"))
+    direct = kind == "d"
+    members = [_chat_user_ref(r, c) for _ in range(2)] if direct else []
     return {
         "_id": None,
-        "t": kind or pick(r, ("c", "c", "p", "d")),
+        "t": kind,
         "name": f"{pick(r, TEAM_NAMES)}-{pick(r, WORDS)}",
         "fname": "" if chance(r, 90) else None,
         "topic": maybe(r, sentence(r, 2, 6)),
@@ -375,9 +378,12 @@ def _chat_room(r: Rng, c: Ctx, kind: str) -> Record:
         "lm": "" if last_message else None,
         "msgs": r() % 50_000,
         "usersCount": r() % 1_000,
-        "u": _chat_user_ref(r, c),
+        "u": _chat_user_ref(r, c, with_name=True),
         "ro": chance(r, 10),
-        "sysMes": chance(r, 90),
+        # true, false, or the system-message types hidden in the room (Rocket.Chat's IRoom)
+        "sysMes": _SYSTEM_MESSAGES[c.variant % 3]
+        if c.variant % 3 < 2
+        else some(r, _HIDDEN_MESSAGE_TYPES, 3) or ["uj"],
         "default": chance(r, 5),
         "broadcast": chance(r, 5),
         "encrypted": chance(r, 15),
@@ -387,7 +393,20 @@ def _chat_room(r: Rng, c: Ctx, kind: str) -> Record:
         "lastMessage": last_message,
         "teamId": meteor_id(c.ref("teams", r() % 20)) if team_main or chance(r, 30) else None,
         "teamMain": team_main,
+        "prid": meteor_id(c.ref("rooms", r() % 10)) if rare(r, c, 10) else None,
+        "uids": [m["_id"] for m in members] or None,
+        # public rooms of some servers carry an empty list
+        "usernames": [m["username"] for m in members] or ([] if chance(r, 50) else None),
+        "teamDefault": chance(r, 20),
+        "featured": chance(r, 5),
+        "muted": [_chat_user_ref(r, c)["username"] for _ in range(r() % 3)],
+        "reactWhenReadOnly": chance(r, 30),
     }
+
+
+_SYSTEM_MESSAGES: tuple[bool | list[str], ...] = (True, False)
+_HIDDEN_MESSAGE_TYPES = ("uj", "ul", "ru", "au", "mute_unmute", "r", "ut", "wm", "rm")
+"""System-message types a room can hide (``sysMes`` as a list)."""
 
 
 def chat_rooms(r: Rng, c: Ctx) -> Record:
@@ -396,20 +415,25 @@ def chat_rooms(r: Rng, c: Ctx) -> Record:
 
 
 def chat_channels(r: Rng, c: Ctx) -> Record:
-    """Body of a ``channels.list`` item (public rooms only)."""
-    return _chat_room(r, c, "c")
+    """Body of a ``channels.list`` item (public rooms only: no direct-message ``uids``)."""
+    room = _chat_room(r, c, "c")
+    del room["uids"]
+    return room
 
 
 def chat_rooms_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     """Unique id and name (``fname`` follows it); the last message points back at the room.
 
-    The last message was sent when the room was last updated (``lm``, its ``ts``).
+    The last message was sent when the room was last updated (``lm``, its ``ts``). Direct
+    messages (``t`` d) have members (``uids``, ``usernames``), and no name or creator.
     """
     created = created_at(i, key)
     rec["_id"] = room_id = meteor_id(key)
     rec["name"] = name = f"{rec['name']}-{i}"
     if rec["fname"] is not None:
         rec["fname"] = name.replace("-", " ")
+    if rec["t"] == "d" and i % 4 != 3:  # a few DMs keep a name, as imported ones do
+        rec["name"] = rec["fname"] = rec["u"] = None
     rec["ts"] = iso_ms(created)
     rec["_updatedAt"] = updated = iso_ms(updated_at(created, key))
     if rec["lastMessage"] is not None:
@@ -469,7 +493,7 @@ def chat_subscriptions(r: Rng, c: Ctx) -> Record:
         "name": name,
         "fname": maybe(r, name),
         "t": pick(r, ("c", "p", "d")),
-        "u": _chat_user_ref(r, c),
+        "u": _chat_user_ref(r, c, with_name=True),
         "open": chance(r, 80),
         "alert": chance(r, 30),
         "unread": r() % 40,
@@ -479,6 +503,14 @@ def chat_subscriptions(r: Rng, c: Ctx) -> Record:
         "ls": "" if chance(r, 90) else None,
         "_updatedAt": None,
         "roles": some(r, ("owner", "moderator", "leader"), 2),
+        "lr": "" if chance(r, 70) else None,
+        "f": chance(r, 20),
+        "prid": meteor_id(c.ref("rooms", r() % 10)) if rare(r, c, 10) else None,
+        "teamId": maybe(r, meteor_id(c.ref("teams", r() % 20))),
+        "teamMain": chance(r, 10),
+        "archived": chance(r, 5),
+        "unreadAlert": pick(r, ("default", "default", "all", "mentions", "nothing")),
+        "tunread": [meteor_id(mix64(r() << 32 | r())) for _ in range(r() % 3)],
     }
 
 
@@ -491,6 +523,8 @@ def chat_subscriptions_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     rec["_updatedAt"] = iso_ms(updated)
     if rec["ls"] is not None:
         rec["ls"] = iso_ms(updated)
+    if rec["lr"] is not None:
+        rec["lr"] = iso_ms(updated - key % 3_600_000)
 
 
 def chat_users(r: Rng, c: Ctx) -> Record:
@@ -508,6 +542,8 @@ def chat_users(r: Rng, c: Ctx) -> Record:
         "lastLogin": "" if chance(r, 90) else None,
         "createdAt": None,
         "_updatedAt": None,
+        "nameInsensitive": name.lower(),
+        "avatarETag": maybe(r, meteor_id(mix64(r() << 32 | r()))),
     }
 
 
@@ -577,6 +613,70 @@ def helpdesk_contacts(r: Rng, c: Ctx) -> Record:
             "continent_code": continent,
         },
         "unsubscribed_from_emails": chance(r, 10),
+        "workspace_id": "ecahpwf5",
+        "email_domain": None,  # follows the e-mail address
+        "avatar": {
+            "type": "avatar",
+            "image_url": maybe(r, f"https://static.example.com/avatars/{r():08x}.png"),
+        },
+        "social_profiles": {
+            "type": "list",
+            "data": [
+                {
+                    "type": "social_profile",
+                    "name": network,
+                    "url": f"https://{network}.example/{slug}",
+                }
+                for network in some(r, ("twitter", "facebook", "linkedin"), 2)
+            ],
+        },
+        "has_hard_bounced": chance(r, 3),
+        "marked_email_as_spam": chance(r, 2),
+        # offsets from creation until the patch adds them
+        **{name: maybe(r, r() % (300 * 86_400)) for name in _CONTACT_TIMES},
+        "language_override": maybe(r, pick(r, ("en", "de", "fr", "ja", "pt-BR"))),
+        **_browser(r),
+        **_app(r, c, "android", ("Pixel 8", "Galaxy S23"), ("13", "14")),
+        **_app(r, c, "ios", ("iPhone 15", "iPad Air"), ("17.4", "16.7.2")),
+    }
+
+
+_CONTACT_TIMES = (
+    "last_replied_at",
+    "last_contacted_at",
+    "last_email_opened_at",
+    "last_email_clicked_at",
+    "android_last_seen_at",
+    "ios_last_seen_at",
+)
+
+
+def _browser(r: Rng) -> dict[str, str | None]:
+    """The browser and operating system a contact last used (none: mobile-only contacts)."""
+    if chance(r, 10):
+        return dict.fromkeys(("browser", "browser_version", "browser_language", "os"))
+    return {
+        "browser": pick(r, ("Chrome", "Firefox", "Safari", "Edge")),
+        "browser_version": f"{90 + r() % 40}.0.{r() % 6000}.{r() % 200}",
+        "browser_language": pick(r, ("en-US", "de-DE", "fr-FR", "ja-JP", "pt-BR")),
+        "os": pick(r, ("Mac OS X", "Windows 10", "Linux", "iOS 17.4", "Android 14")),
+    }
+
+
+def _app(
+    r: Rng, c: Ctx, platform: str, devices: tuple[str, ...], versions: tuple[str, ...]
+) -> dict[str, Any]:
+    """The mobile app fields of one platform: all set when the contact uses the app."""
+    uses = rare(r, c, 30)
+    fields = ("app_name", "app_version", "device", "os_version", "sdk_version")
+    if not uses:
+        return {f"{platform}_{name}": None for name in fields}
+    return {
+        f"{platform}_app_name": f"Example {platform.title()}",
+        f"{platform}_app_version": f"{1 + r() % 5}.{r() % 10}.{r() % 10}",
+        f"{platform}_device": pick(r, devices),
+        f"{platform}_os_version": pick(r, versions),
+        f"{platform}_sdk_version": f"{10 + r() % 6}.{r() % 10}.0",
     }
 
 
@@ -596,6 +696,15 @@ def helpdesk_contacts_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
         rec["signed_up_at"] = created
     if rec["last_seen_at"] is not None:
         rec["last_seen_at"] += created
+    for name in _CONTACT_TIMES:
+        if rec[name] is not None:
+            rec[name] += created
+    if rec["ios_app_name"] is None:
+        rec["ios_last_seen_at"] = None
+    if rec["android_app_name"] is None:
+        rec["android_last_seen_at"] = None
+    if email is not None:
+        rec["email_domain"] = email.partition("@")[2]
     for field in ("tags", "companies", "notes"):
         rec[field] = {**rec[field], "url": f"/contacts/{contact_id}/{field}"}
 
@@ -644,7 +753,7 @@ def helpdesk_companies(r: Rng, c: Ctx) -> Record:
         # last request after
         "remote_created_at": maybe(r, r() % (400 * 86_400)),
         "last_request_at": maybe(r, r() % (200 * 86_400)),
-        "monthly_spend": round((r() % 2_000_000) / 100, 2),
+        "monthly_spend": r() % 20_000,  # whole units: the real API truncates decimals
         "session_count": r() % 5000,
         "user_count": r() % 300,
         "size": maybe(r, r() % 5000),
@@ -655,6 +764,25 @@ def helpdesk_companies(r: Rng, c: Ctx) -> Record:
         if chance(r, 40)
         else {"account_tier": pick(r, ("smb", "mid-market", "enterprise")), "seats": r() % 900},
         "tags": _tag_list(r),
+        "app_id": "ecahpwf5",
+        "segments": {
+            "type": "segment.list",
+            "segments": [_segment(r) for _ in range(1 if c.variant == WITNESS else r() % 3)],
+        },
+    }
+
+
+def _segment(r: Rng) -> dict[str, Any]:
+    """A segment a company is in."""
+    created = _seconds(_T0_MS) + r() % (300 * 86_400)
+    return {
+        "type": "segment",
+        "id": f"{r():08x}{r():08x}{r():08x}",
+        "name": pick(r, ("Active", "New", "Slipping away", "VIP 🌟", "Entreprises")),
+        "created_at": created,
+        "updated_at": created + r() % 86_400,
+        "person_type": pick(r, ("contact", "user")),
+        "count": maybe(r, r() % 5000),
     }
 
 
@@ -677,7 +805,12 @@ def helpdesk_teams(r: Rng, c: Ctx) -> Record:
         "type": "team",
         "id": None,
         "name": pick(r, TEAM_NAMES),
-        "admin_ids": [400_000 + r() % 100 for _ in range(r() % 5)],
+        "admin_ids": (admins := [400_000 + r() % 100 for _ in range(1 + r() % 4)]),
+        "admin_priority_level": maybe(
+            r, {"primary_admin_ids": admins[:1], "secondary_admin_ids": admins[1:]}
+        ),
+        "assignment_limit": maybe(r, 5 + r() % 20),
+        "distribution_method": maybe(r, pick(r, ("round_robin", "balanced"))),
     }
 
 
@@ -711,7 +844,7 @@ def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
         "read": chance(r, 60),
         "priority": pick(r, ("priority", "not_priority", "not_priority")),
         "admin_assignee_id": 400_000 + r() % 100 if assigned else None,
-        "team_assignee_id": str(814_860 + r() % 20) if chance(r, 50) else None,
+        "team_assignee_id": 814_860 + r() % 20 if chance(r, 50) else None,
         "source": {
             "type": kind,
             "id": str(403_918_320 + r() % 1_000_000),
@@ -723,6 +856,8 @@ def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
                 "id": f"{r():08x}{r():08x}{r():08x}",
                 "name": name,
                 "email": f"{slug}@{pick(r, DOMAINS)}",
+                "from_ai_agent": False,
+                "is_ai_answer": False,
             },
             "attachments": [_upload(r)] if rare(r, c, 15) else [],
             # the page a chat started on; e-mails and pushes have none
@@ -743,6 +878,7 @@ def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
         },
         "tags": _tag_list(r),
         "statistics": {
+            "type": "conversation_statistics",
             "time_to_assignment": r() % 3600 if assigned else None,
             "time_to_admin_reply": maybe(r, r() % 86_400),
             "time_to_first_close": 600 + r() % (7 * 86_400) if closed_once else None,
@@ -751,11 +887,82 @@ def helpdesk_conversations(r: Rng, c: Ctx) -> Record:
             "last_close_at": r() % (20 * 86_400) if closed_once else None,
             "count_reopens": reopens,
             "count_conversation_parts": 1 + r() % 30,
+            "time_to_last_close": 900 + r() % (9 * 86_400) if closed_once else None,
+            "median_time_to_reply": maybe(r, r() % 7200),
+            "first_close_at": r() % (7 * 86_400) if closed_once else None,
+            "last_admin_reply_at": maybe(r, r() % (9 * 86_400)),
+            "last_closed_by_id": str(400_000 + r() % 100) if closed_once else None,
+            "count_assignments": r() % 5 if assigned else 0,
+            "handling_time": maybe(r, r() % 5400),
         },
+        "teammates": {
+            "type": "admin.list",
+            "teammates": [
+                {"type": "admin", "id": str(400_000 + r() % 100)} for _ in range(1 + r() % 2)
+            ],
+        },
+        "custom_attributes": {}
+        if chance(r, 50)
+        else {"order_id": f"#{r() % 100_000}", "paid_subscriber": chance(r, 50)},
+        "conversation_rating": {
+            "rating": 1 + r() % 5,
+            "remark": maybe(r, sentence(r, 2, 8)),
+            "created_at": r() % 86_400,  # offset from creation until the patch
+            "contact": {"type": "contact", "id": f"{r():08x}{r():08x}{r():08x}"},
+            "teammate": {"type": "admin", "id": str(400_000 + r() % 100)},
+        }
+        if rare(r, c, 30)
+        else None,
+        "first_contact_reply": {
+            "created_at": r() % 600,  # offset from creation until the patch
+            "type": kind,
+            "url": "https://www.example.com/" if kind == "conversation" else None,
+        }
+        if kind != "push" or c.variant == WITNESS
+        else None,
+        "sla_applied": {
+            "type": "conversation_sla_summary",
+            "sla_name": pick(r, ("VIP", "Standard", "Priorité")),
+            "sla_status": pick(r, ("hit", "missed", "cancelled", "active")),
+        }
+        if rare(r, c, 25)
+        else None,
+        "linked_objects": {
+            "type": "list",
+            "total_count": (links := 1 if c.variant == WITNESS else r() % 2),
+            "has_more": False,
+            "data": [
+                {
+                    "type": "ticket",
+                    "id": str(7000 + r() % 1000),
+                    "category": pick(r, ("Customer", "Back-office", "Tracker")),
+                }
+                for _ in range(links)
+            ],
+        },
+        "ai_agent_participated": (ai := rare(r, c, 20)),
+        "ai_agent": {
+            "source_type": pick(r, ("workflow", "profile", "essentials_plan_setup")),
+            "source_title": f"{pick(r, WORDS).title()} workflow",
+            "last_answer_type": pick(r, ("ai_answer", "custom_answer")),
+            "resolution_state": pick(
+                r, ("assumed_resolution", "confirmed_resolution", "routed_to_team", "abandoned")
+            ),
+            "rating": 1 + r() % 5,
+            "rating_remark": maybe(r, sentence(r, 2, 6)),
+        }
+        if ai
+        else None,
     }
 
 
-_STAT_TIMES = ("first_contact_reply_at", "first_admin_reply_at", "last_close_at")
+_STAT_TIMES = (
+    "first_contact_reply_at",
+    "first_admin_reply_at",
+    "last_close_at",
+    "first_close_at",
+    "last_admin_reply_at",
+)
 
 
 def helpdesk_conversations_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
@@ -773,6 +980,9 @@ def helpdesk_conversations_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     stats = rec["statistics"]
     times = {name: created + stats[name] for name in _STAT_TIMES if stats[name] is not None}
     rec["statistics"] = {**stats, **times}
+    for name in ("conversation_rating", "first_contact_reply"):
+        if rec[name] is not None:
+            rec[name] = {**rec[name], "created_at": created + rec[name]["created_at"]}
 
 
 def helpdesk_conversation_parts(r: Rng, c: Ctx) -> Record:
@@ -803,15 +1013,40 @@ def helpdesk_conversation_parts(r: Rng, c: Ctx) -> Record:
         "notified_at": maybe(r, r() % 120),
         "assigned_to": assigned_to,
         "author": {
-            "type": pick(r, ("admin", "user", "bot")),
+            "type": (author := pick(r, ("admin", "user", "bot"))),
             "id": str(400_000 + r() % 100),
             "name": name,
             "email": maybe(r, f"{slug}@{pick(r, DOMAINS)}"),
+            "from_ai_agent": (ai := author == "bot" and chance(r, 50)),
+            "is_ai_answer": ai and chance(r, 70),
         },
         "attachments": attachments,
         "external_id": maybe(r, f"msg-{r():08x}{r():04x}"),
         "redacted": chance(r, 3),
+        "state": pick(r, ("open", "closed", "snoozed")),
+        "tags": _part_tags(r, c),
+        "metadata": {}
+        if chance(r, 80)
+        else {"quick_reply_uuid": uuid_like(mix64(r() << 32 | r()))},
+        "email_message_metadata": {
+            "subject": sentence(r, 2, 6),
+            "email_address_headers": [
+                {"type": "from", "email_address": f"{slug}@{pick(r, DOMAINS)}", "name": name}
+            ],
+        }
+        if rare(r, c, 25)
+        else None,
+        "event_details": {} if chance(r, 70) else {"action": pick(r, ("merged", "linked"))},
+        "app_package_code": maybe(r, pick(r, ("jira-cloud", "salesforce", "slack"))),
     }
+
+
+def _part_tags(r: Rng, c: Ctx) -> list[dict[str, str]]:
+    """Up to two tags (the witness: two)."""
+    tags = _tag_list(r)["tags"]
+    if c.variant == WITNESS:
+        tags = [*tags, {"type": "tag", "id": "7000001", "name": WORDS[1]}][-2:]
+    return tags
 
 
 def helpdesk_conversation_parts_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
@@ -930,6 +1165,17 @@ def tracker_boards(r: Rng, c: Ctx) -> Record:
         "avatarURI": f"/secure/projectavatar?size=small&pid={project_id}",
         "name": f"{project_name} ({project_key})",
     }
+    if c.variant % 5 == 2:  # a user's board (its location names the user, not a project)
+        owner, _ = person(r)
+        account = f"5b10ac8d82e05b22cc7d{r():04x}"[:24]
+        location = {
+            "userId": 10_000 + r() % 90_000,
+            "userAccountId": account,
+            "displayName": owner,
+            "avatarURI": f"https://avatar.example.com/{account}.png",
+            "name": owner,
+        }
+    admin, _ = person(r)
     return {
         "id": None,
         "self": None,
@@ -937,6 +1183,27 @@ def tracker_boards(r: Rng, c: Ctx) -> Record:
         "type": pick(r, ("scrum", "kanban", "simple")),
         "isPrivate": chance(r, 15),
         "location": maybe(r, location),
+        "canEdit": chance(r, 60),
+        "favourite": chance(r, 20),
+        "admins": maybe(
+            r,
+            {
+                "users": [
+                    {
+                        "accountId": f"5b10a2844c20165700ede{r() % 1000:03d}",
+                        "displayName": admin,
+                        "active": not chance(r, 10),
+                        "self": "https://tracker.example.com/rest/api/3/user",
+                    }
+                ],
+                "groups": [
+                    {
+                        "name": "jira-administrators",
+                        "self": "https://tracker.example.com/rest/api/3/group?groupname=jira-administrators",
+                    }
+                ],
+            },
+        ),
     }
 
 
@@ -962,6 +1229,22 @@ _COLOURS = (
     "css_link_color",
     "css_no_data",
 )
+
+
+_LOGOS = ("favicon_logo", "transactional_logo", "hero_cover", "email_logo", "twitter_logo")
+
+
+def _logo(r: Rng, field: str) -> dict[str, Any]:
+    """An uploaded image, as the live API describes one."""
+    n = r() % 1_000_000
+    stamp = _T0_MS + r() % (900 * _DAY_MS)
+    return {
+        "updated_at": iso_ms(stamp),
+        "size": 2_000 + r() % 200_000,
+        "url": f"https://dka575ofm4ao0.cloudfront.net/pages-{field}/original/{n}.png",
+        "normal_url": f"https://dka575ofm4ao0.cloudfront.net/pages-{field}/normal/{n}.png",
+        "retina_url": f"https://dka575ofm4ao0.cloudfront.net/pages-{field}/retina/{n}.png",
+    }
 
 
 def statuspage_pages(r: Rng, c: Ctx) -> Record:
@@ -999,6 +1282,8 @@ def statuspage_pages(r: Rng, c: Ctx) -> Record:
     }
     for field in _COLOURS:
         record[field] = f"#{r() & 0xFFFFFF:06X}"
+    for field in _LOGOS:
+        record[field] = _logo(r, field) if rare(r, c, 40) else None
     record["created_at"] = None
     record["updated_at"] = None
     return record
@@ -1024,12 +1309,14 @@ def statuspage_pages_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
 
 def statuspage_subscribers(r: Rng, c: Ctx) -> Record:
     """Body of a subscriber; which contact field is set depends on ``mode``."""
-    mode = pick(r, ("email", "email", "email", "sms", "webhook", "slack"))
+    modes = ("email", "email", "email", "sms", "webhook", "slack")
+    mode = "slack" if c.variant == WITNESS else pick(r, modes)
     _, slug = person(r)
     phone = f"{r() % 1000:03d}{r() % 10_000_000:07d}"
     quarantined = rare(r, c, 5)
     stamp = _T0_MS + r() % (900 * _DAY_MS)
     sms = mode == "sms"
+    slack = mode == "slack"
     return {
         "id": None,
         "mode": mode,
@@ -1043,6 +1330,11 @@ def statuspage_subscribers(r: Rng, c: Ctx) -> Record:
         "quarantined_at": iso_ms(stamp) if quarantined else None,
         "purge_at": iso_ms(later_ms(r, stamp, 90)) if quarantined else None,
         "created_at": None,
+        "obfuscated_channel_name": f"#*******{pick(r, WORDS)[-2:]}" if slack else None,
+        "workspace_name": pick(r, ("Atlassian", "Acme", "Équipe")) if slack else None,
+        "page_access_user_id": base36_id(c.ref("page_access_users", r() % 50))
+        if rare(r, c, 10)
+        else None,
     }
 
 
@@ -1095,6 +1387,12 @@ def oncall_users(r: Rng, c: Ctx) -> Record:
         ),
         "tags": some(r, ("sre", "backend", "lead", "emea", "夜勤"), 3),
         "createdAt": None,
+        "skypeUsername": maybe(r, f"live:{slug}"),
+        "details": {}
+        if chance(r, 50)
+        else {"department": [pick(r, TEAM_NAMES)], "floor": [str(1 + r() % 9)]},
+        "mutedUntil": iso_ms(_T_END_MS + r() % (30 * _DAY_MS)) if rare(r, c, 5) else None,
+        "invitationDisabled": chance(r, 10),
     }
 
 
@@ -1132,6 +1430,8 @@ def oncall_services(r: Rng, c: Ctx) -> Record:
         "teamId": _oncall_id(c, "teams", r() % 20),
         "isExternal": chance(r, 10),
         "tags": some(r, ("tier-1", "tier-2", "customer-facing", "internal"), 2),
+        "visibility": pick(r, ("TEAM_MEMBERS", "OPSGENIE_USERS")),
+        "links": None,
     }
 
 
@@ -1139,6 +1439,12 @@ def oncall_named_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
     """Unique id; the name carries the index."""
     rec["id"] = uuid_like(key)
     rec["name"] = f"{rec['name']}-{i}"
+
+
+def oncall_services_patch(rec: Record, i: int, key: int, c: Ctx) -> None:
+    """Unique id and name; links carry the id."""
+    oncall_named_patch(rec, i, key, c)
+    rec["links"] = _oncall_links("service", rec["id"])
 
 
 _INTEGRATION_TYPES = ("API", "Email", "Prometheus", "Datadog", "Webhook", "Jira")
@@ -1152,12 +1458,10 @@ def oncall_integrations(r: Rng, c: Ctx) -> Record:
         "name": f"{kind} {pick(r, WORDS)}",
         "enabled": chance(r, 85),
         "type": kind,
-        "teamId": maybe(r, _oncall_id(c, "teams", r() % 20)),
+        # the real API writes "" for an integration without a team
+        "teamId": _oncall_id(c, "teams", r() % 20) if chance(r, 80) else pick(r, ("", None)),
         "version": pick(r, ("v1", "v2")),
-        "advanced": {
-            "suppressNotifications": chance(r, 10),
-            "ignoreRespondersFromPayload": chance(r, 20),
-        },
+        "advanced": chance(r, 30),
     }
 
 
@@ -1203,6 +1507,10 @@ def oncall_incidents(r: Rng, c: Ctx) -> Record:
         "impactStartDate": None,
         "createdAt": None,
         "updatedAt": None,
+        "isSeen": chance(r, 60),
+        "source": maybe(r, f"{person(r)[1]}@{DOMAINS[0]}"),
+        "owner": maybe(r, f"{person(r)[1]}@{DOMAINS[0]}"),
+        "serviceId": _oncall_id(c, "services", r() % 20),
     }
 
 
@@ -1303,7 +1611,7 @@ GENERATORS: dict[tuple[str, str], tuple[Body, Patch]] = {
     ("statuspage", "subscribers"): (statuspage_subscribers, statuspage_subscribers_patch),
     ("oncall", "users"): (oncall_users, oncall_users_patch),
     ("oncall", "teams"): (oncall_teams, oncall_teams_patch),
-    ("oncall", "services"): (oncall_services, oncall_named_patch),
+    ("oncall", "services"): (oncall_services, oncall_services_patch),
     ("oncall", "integrations"): (oncall_integrations, oncall_named_patch),
     ("oncall", "incidents"): (oncall_incidents, oncall_incidents_patch),
     ("oncall", "alerts"): (oncall_alerts, oncall_alerts_patch),

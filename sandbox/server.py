@@ -115,6 +115,13 @@ class Settings:
     undeclared_fields: bool = True
     tricky_values: bool = False
     drift: bool = False
+    bare_arrays: frozenset[str] = frozenset()
+    """Sources (``statuspage``) or streams (``tracker.application_roles``) whose pages are bare
+    JSON arrays of records, as the real Statuspage and Jira's application roles answer."""
+
+    def serves_bare_array(self, source: str, stream: str) -> bool:
+        """Whether a page of this stream is a bare JSON array instead of its envelope."""
+        return source in self.bare_arrays or f"{source}.{stream}" in self.bare_arrays
 
     def __post_init__(self) -> None:
         """Reject settings that would silently serve something else than asked."""
@@ -127,6 +134,9 @@ class Settings:
             raise ValueError("fault_rate > 0 needs at least one fault kind")
         known = {f"{s.name}.{ep.stream}" for s in SOURCES.values() for ep in s.endpoints}
         known |= {f"tracker.avatars.{kind}" for kind in AVATAR_TYPES}
+        bad = sorted(self.bare_arrays - known - set(SOURCES))
+        if bad:
+            raise ValueError(f"unknown source or stream {bad} in bare_arrays")
         for key, value in self.sizes.items():
             if key not in known:
                 raise ValueError(f"unknown stream {key!r} in sizes; known: {sorted(known)}")
@@ -373,7 +383,12 @@ class App:
             rows = [tricky_record(row, win.start + i) for i, row in enumerate(rows)]
         url = f"http://{host}{source.prefix}{ep.path}"
         token = stable_hash(f"{self.settings.seed}|{key[:-1]!r}")  # not the host: same bytes
-        body = dumps(paging.envelope(Page(ep, win, rows, total, url, token, snap.removed)))
+        page = (
+            rows
+            if settings.serves_bare_array(source.name, ep.stream)  # no envelope: no total, no link
+            else paging.envelope(Page(ep, win, rows, total, url, token, snap.removed))
+        )
+        body = dumps(page)
         return render_tricky(body) if settings.tricky_values else body
 
     def _remember(self, key: tuple[Any, ...], body: bytes) -> None:

@@ -17,6 +17,14 @@ Two decoders, one result: every value exactly as the server sent it.
 
 Values orjson cannot write (a ``Decimal``, a huge integer, a lone surrogate) send
 their record down the SDK's writer, which writes them exactly (see ``emit.py``).
+
+Envelopes: a body that is an object holds the records at the stream's selector
+(``data``, ``update``, ``paging``-style envelopes of the seeds). A body that is a
+bare JSON array *is* the records, whatever the selector: the real Statuspage
+lists and Jira's application roles answer that way, so ``base_url`` can point at
+the real API. Everything that reads records (streams, paginators, the prefetcher)
+goes through :func:`select_records`, and :func:`lookup` finds nothing in an
+array, so a bare array carries no total and no next link.
 """
 
 from __future__ import annotations
@@ -124,13 +132,19 @@ def lookup(body: Any, path: str) -> Any:
 
 
 def select_records(response: requests.Response, selector: str, stream: str) -> list[Any]:
-    """Return the list of records at ``selector``, or fail naming stream, selector and status."""
-    value = lookup(json_body(response), selector)
+    """Return the records: a bare JSON array body, else the list at ``selector``.
+
+    Anything else fails naming the stream, the selector and the status.
+    """
+    body = json_body(response)
+    if isinstance(body, list):
+        return body
+    value = lookup(body, selector)
     if not isinstance(value, list):
         found = "nothing" if value is None else f"a JSON {type(value).__name__}"
         msg = (
             f"stream '{stream}': expected a list of records at '{selector}' in the response "
-            f"(status {response.status_code}), found {found}"
+            f"(status {response.status_code}), or a bare JSON array, found {found}"
         )
         raise ResponseShapeError(msg)
     return value

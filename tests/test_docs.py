@@ -36,3 +36,24 @@ def test_about_shows_title_and_description_of_every_setting():
         assert properties[name].get("description"), name
     for secret in ("api_token", "user_id", "api_key", "email"):
         assert properties[secret].get("secret") is True
+
+
+def test_sources_reference_lists_every_stream_with_its_path_and_selector():
+    """docs/sources.md, the users' reference of the sources, stays in step with the code."""
+    from tap_generic_rest.registry import all_sources
+
+    reference = (ROOT / "docs" / "sources.md").read_text()
+    for name, source in all_sources().items():
+        section = reference.split(f"\n## {name} ", 1)[1].split("\n## ", 1)[0]
+        for stream in source.streams:
+            row = f"| `{stream.name}` | `{stream.path}` | `{stream.records_key}` | "
+            assert row in section, (name, stream.name)
+
+
+def test_readmes_point_at_the_repositorys_own_reference():
+    """Not at files a user of the repository does not have (the seeds, SOURCES.md)."""
+    for readme in (ROOT / "README.md", ROOT / "sandbox" / "README.md"):
+        text = readme.read_text()
+        assert "docs/sources.md" in text, readme
+        assert "SOURCES.md" not in text, readme
+        assert "shared/" not in text, readme

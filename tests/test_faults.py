@@ -239,7 +239,7 @@ def test_oncall_next_url_on_another_host_is_refused_before_any_request(
         ({"data": {"id": 1}}, "a JSON dict"),
         ({"data": "none"}, "a JSON str"),
         ({"data": None}, "nothing"),
-        ([{"id": 1}], "nothing"),
+        ({"users": [{"id": 1}]}, "nothing"),
     ],
 )
 def test_selector_mismatch_names_stream_selector_and_status(
@@ -250,7 +250,7 @@ def test_selector_mismatch_names_stream_selector_and_status(
         run_sync(config("oncall"), streams=["users"])
     assert str(failure.value) == (
         "stream 'users': expected a list of records at 'data' in the response (status 200), "
-        f"found {found}"
+        f"or a bare JSON array, found {found}"
     )
     assert requests_mock.call_count == 1
 

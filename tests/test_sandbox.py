@@ -158,6 +158,48 @@ def test_every_endpoint_serves_its_envelope(
     assert set(body) == expected_keys
 
 
+@pytest.mark.parametrize(("source", "stream", "path", "key", "part"), ENDPOINTS)
+def test_bare_arrays_serve_the_same_records_without_an_envelope(
+    session: requests.Session, source: str, stream: str, path: str, key: str, part: str
+) -> None:
+    """As the real Statuspage lists and Jira's application roles answer: the records only."""
+    with Sandbox(seed=11, sizes=SIZES, bare_arrays=[source]) as bare:
+        body = get(session, bare, source, path).json()
+        assert isinstance(body, list)
+        assert body == bare.records(source, stream, part or None)[: len(body)]
+        assert body
+
+
+def test_bare_arrays_name_sources_or_streams() -> None:
+    with Sandbox(bare_arrays=["tracker.application_roles"]) as sb, requests.Session() as s:
+        assert isinstance(get(s, sb, "tracker", "/v1/applicationrole").json(), list)
+        assert isinstance(get(s, sb, "tracker", "/v1/avatar/user/system").json(), dict)
+    with pytest.raises(ValueError, match="unknown source or stream"):
+        Sandbox(bare_arrays=["tracker.roles"])
+
+
+def test_records_have_the_vendors_types() -> None:
+    """The types the vendors send, where the first reading of the APIs had others (issue 12)."""
+    sb = Sandbox(seed=5, default_size=60)
+    advanced = {r["advanced"] for r in sb.records("oncall", "integrations")}
+    assert advanced == {True, False}
+    teams = [r["team_assignee_id"] for r in sb.records("helpdesk", "conversations")]
+    assert {type(t) for t in teams} == {int, type(None)}
+    for stream in ("rooms", "channels"):
+        forms = {type(r["sysMes"]) for r in sb.records("chat", stream)}
+        assert forms == {bool, list}, stream
+        lists = [r["sysMes"] for r in sb.records("chat", stream) if isinstance(r["sysMes"], list)]
+        assert all(lists)
+        assert all(isinstance(t, str) for x in lists for t in x)
+    spend = {type(r["monthly_spend"]) for r in sb.records("helpdesk", "companies")}
+    assert spend == {int}
+    direct = [r for r in sb.records("chat", "rooms") if r["t"] == "d"]
+    assert direct
+    assert all(r["uids"] and r["usernames"] for r in direct)
+    assert any(r["name"] is None and r["u"] is None for r in direct), "DMs have no name or owner"
+    assert "" in {r["teamId"] for r in sb.records("oncall", "integrations")}
+
+
 def test_chat_offset_paging_reports_total(sb: Sandbox, session: requests.Session) -> None:
     body = get(session, sb, "chat", "/users.list", {"offset": 50, "count": 10}).json()
     assert (body["count"], body["offset"], body["total"]) == (3, 50, 53)
@@ -697,6 +739,8 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
             "--latency-ms",
             "1",
             "--no-undeclared-fields",
+            "--bare-arrays",
+            "statuspage",
             "--ready-file",
             str(ready),
         ],
@@ -718,8 +762,14 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
                 timeout=10,
                 headers={"X-Auth-Token": creds["api_token"], "X-User-Id": creds["user_id"]},
             ).json()
+            pages = s.get(
+                f"{manifest['base_urls']['statuspage']}/v1/resource",
+                timeout=10,
+                headers={"api_key": manifest["credentials"]["statuspage"]["api_key"]},
+            ).json()
         assert users["total"] == 70
         assert not any("_sandbox_extra" in user for user in users["users"])
+        assert isinstance(pages, list), "--bare-arrays statuspage"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
