@@ -7,32 +7,20 @@ import traceback
 from typing import NoReturn
 
 import click
-import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_generic_rest import redact
-from tap_generic_rest.errors import TapError
+from tap_generic_rest.failures import EXPECTED, describe
 from tap_generic_rest.inputs import check_input_files
+from tap_generic_rest.logs import error_line
 from tap_generic_rest.tap import TapGenericRest
 
-#: Failures that are about input or the remote API, not bugs: no traceback.
-EXPECTED = (TapError, FatalAPIError, RetriableAPIError, requests.RequestException)
+__all__ = ["EXPECTED", "describe", "main"]
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"tap-generic-rest: error: {redact.redact(message)}\n")
+    sys.stderr.write(error_line(redact.redact(message)) + "\n")
     sys.stderr.flush()
     raise SystemExit(1)
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line description of an expected failure."""
-    if isinstance(exc, requests.RequestException) and not isinstance(exc, requests.HTTPError):
-        kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
-        return f"request {kind} after all retries: {exc}"
-    if isinstance(exc, RetriableAPIError):
-        return f"gave up after all retries: {exc}"
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,8 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _fail("aborted")
     except Exception:  # noqa: BLE001  a bug: keep the traceback, but never a secret in it
-        sys.stderr.write(redact.redact(traceback.format_exc()))
-        raise SystemExit(1) from None
+        _fail(f"unexpected failure (a bug, please report it):\n{traceback.format_exc().rstrip()}")
     raise SystemExit(code or 0)
 
 

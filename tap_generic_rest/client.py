@@ -30,6 +30,7 @@ from tap_generic_rest.drift import compile_check, find_drift, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.guards import PageGuard
+from tap_generic_rest.logs import quiet_expected_failures
 from tap_generic_rest.pagination import Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, Prefetcher, worker_session
@@ -129,6 +130,7 @@ class GenericRestStream(RESTStream[Any]):
         self._schema_held = False
         self._schema_pending = False
         self._version_pending: int | None = None
+        quiet_expected_failures(self.logger)
 
     # --- request building -------------------------------------------------------
 

@@ -9,14 +9,18 @@ from urllib.parse import urlsplit
 from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError, MappingError
+from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
 from tap_generic_rest.auth import origin_of
 from tap_generic_rest.emit import FastSingerWriter
 from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.failures import stream_map_error
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
+from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
 
 if TYPE_CHECKING:
     from singer_sdk.authenticators import APIAuthenticatorBase
@@ -143,22 +147,6 @@ def _settings_schema() -> dict[str, Any]:
     return schema
 
 
-_TYPE_WORDS = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "an object",
-    "array": "a list",
-}
-
-
-def _type_words(types: str | list[str]) -> str:
-    """``["integer", "null"]`` -> ``"an integer"``: what a setting must be, in words."""
-    names = [types] if isinstance(types, str) else [t for t in types if t != "null"]
-    return " or ".join(_TYPE_WORDS.get(name, name) for name in names)
-
-
 def _describe_error(error: Any) -> str:
     """A config validation error, naming the setting but never showing its value."""
     setting = ".".join(str(p) for p in error.absolute_path) or "config"
@@ -168,7 +156,7 @@ def _describe_error(error: Any) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"setting '{missing}' is required"
     if validator == "type":
-        return f"setting '{setting}' must be {_type_words(error.validator_value)}"
+        return f"setting '{setting}' must be {type_words(error.validator_value)}"
     if validator == "minimum":
         return f"setting '{setting}' must be at least {schema.get('minimum')}"
     if validator == "exclusiveMinimum":
@@ -196,12 +184,39 @@ class TapGenericRest(Tap):
         The SDK's own messages include the offending value, which may be a secret.
         """
         self._register_secrets()
+        self._config = with_numbers(self._config, self.config_jsonschema)
+        if warning := unknown_settings(self._config, self.settings_schema()):
+            self.logger.warning("config: %s", warning)
         errors = config_errors(dict(self.config), self.config_jsonschema)
         if errors and raise_errors:
             raise ConfigError("; ".join(errors))
         for error in errors:
             self.logger.warning("config: %s", error)
         return errors
+
+    @classmethod
+    def settings_schema(cls) -> dict[str, Any]:
+        """Every setting the tap reads: its own and the SDK's (stream maps, flattening)."""
+        schema = {**cls.config_jsonschema}
+        schema["properties"] = dict(schema.get("properties", {}))
+        cls.append_builtin_config(schema)
+        return schema
+
+    @override
+    @classproperty
+    def _env_var_config(cls) -> dict[str, Any]:  # noqa: N805
+        """Settings from the environment, each parsed by its type (``0.5`` for a number too)."""
+        return env_settings(cls.settings_schema(), cls._env_var_prefix)
+
+    @override
+    def setup_mapper(self) -> None:
+        """The SDK's stream maps and flattening, their errors in one line naming the setting."""
+        try:
+            super().setup_mapper()
+        except MappingError as exc:
+            raise ConfigError(stream_map_error(exc, self.config.get("stream_maps"))) from None
+        except ConfigValidationError as exc:
+            raise ConfigError("; ".join(exc.errors) or str(exc)) from None
 
     def _register_secrets(self) -> None:
         # The raw values, before anything is logged; forms derived from them (the
@@ -252,9 +267,15 @@ def _base_url_errors(value: str) -> list[str]:
 
 def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     """Every problem with ``config``, as one message per setting, in a stable order."""
+    config = with_numbers(config, schema)
     errors = sorted(
         (_describe_error(e) for e in Draft7Validator(schema).iter_errors(config)),
     )
+    if config.get("flattening_enabled") and config.get("flattening_max_depth") is None:
+        errors.append(
+            "setting 'flattening_max_depth' is required when 'flattening_enabled' is true "
+            "(how many levels of nested properties to flatten, e.g. 1)"
+        )
     if errors:
         return errors
     errors.extend(_base_url_errors(str(config["base_url"])))
