@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from tap_generic_rest.prefetch import RateGate
     from tap_generic_rest.registry import Source
     from tap_generic_rest.retry import RetryPolicy
+    from tap_generic_rest.summary import StreamStats
     from tap_generic_rest.tap import TapGenericRest
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
@@ -212,11 +213,31 @@ class GenericRestStream(RESTStream[Any]):
             return Prefetcher(self, context, workers).records()
         return super().request_records(context)
 
+    @override
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        self.stats.request()  # every try of the sequential loop and of the prefetcher
+        return super()._request(prepared_request, context)
+
     def hold_source(self, details: Details) -> None:
         """Make a retry on a status the policy lists (429, 420...) hold back every request."""
         response = getattr(details.get("exception"), "response", None)
         if response is not None and response.status_code in self.retry_policy.statuses:
             self.rate_gate.hold(details.get("wait") or 0.0)
+
+    # --- the run's summary ------------------------------------------------------
+
+    @cached_property
+    def stats(self) -> StreamStats:
+        """This stream's counters in the run's summary."""
+        return self._tap.summary.stream(self.name)  # type: ignore[attr-defined,no-any-return]
+
+    @override
+    def log_sync_costs(self) -> None:
+        """The SDK's end-of-sync hook, once per stream: this stream's summary line."""
+        super().log_sync_costs()
+        self._tap.summary.finish(self.name, list(self._tap.streams))  # type: ignore[attr-defined]
 
     # --- responses --------------------------------------------------------------
 
@@ -282,6 +303,7 @@ class GenericRestStream(RESTStream[Any]):
             drifted = [record for record in records if check(record)]
             if drifted:
                 self.admit(drifted)
+        self.stats.page()
         return records
 
     def _check_records(self, response: requests.Response, records: list[Any]) -> None:
@@ -428,7 +450,7 @@ class GenericRestStream(RESTStream[Any]):
         lines the fast writer has gathered are written out.
         """
         try:
-            with gc_tuned_for_streaming():
+            with gc_tuned_for_streaming(), self.stats.running():
                 yield from super().get_records(context)
         finally:
             writer = self._tap.message_writer
@@ -453,6 +475,7 @@ class GenericRestStream(RESTStream[Any]):
     @override
     def _write_record_message(self, record: dict[str, Any]) -> None:
         """Write the record through the fast path, or the SDK's when it cannot be exact."""
+        self.stats.records += 1
         if self._schema_held:
             self._release_schema()
         if self.record_emitter.write(record):
@@ -534,4 +557,5 @@ class GenericRestStream(RESTStream[Any]):
             getattr(exception, _WAIT_REASON, "backoff"),
             level=logging.WARNING,
         )
+        self.stats.retry()
         self.hold_source(details)

@@ -21,6 +21,7 @@ from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
 from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
+from tap_generic_rest.summary import RunSummary
 
 if TYPE_CHECKING:
     from singer_sdk.authenticators import APIAuthenticatorBase
@@ -237,6 +238,11 @@ class TapGenericRest(Tap):
     def authenticator(self) -> APIAuthenticatorBase:
         """One authenticator shared by every stream of the run."""
         return self.source.auth.build(self.config, self.origin)
+
+    @cached_property
+    def summary(self) -> RunSummary:
+        """The run's counters per stream; logged at the end of the sync."""
+        return RunSummary(self.logger)
 
     @cached_property
     def rate_gate(self) -> RateGate:
