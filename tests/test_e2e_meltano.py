@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -29,15 +31,35 @@ from tap_generic_rest.tap import SECRET_SETTINGS
 ROOT = Path(__file__).resolve().parent.parent
 PG_DSN = os.environ.get("PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 SOURCES = sorted(all_sources())
-#: Meltano setting kinds that fit each JSON Schema type of the tap's settings.
+#: Meltano setting kinds that fit each JSON Schema type of the tap's settings. Numbers are
+#: kind ``string``: Meltano 4's ``decimal`` fails on a value from an environment variable
+#: ("Object of type Decimal is not JSON serializable"); the tap reads "0.5" as 0.5.
 KINDS = {
     "string": {"string", "options", "password"},
     "integer": {"integer"},
-    "number": {"decimal"},
+    "number": {"string"},
     "boolean": {"boolean"},
     "array": {"array"},
     "object": {"object"},
 }
+
+
+def kind_settings(source: str) -> dict[str, str]:
+    """One setting of each kind of meltano.yml (credentials aside), as text (issue 13).
+
+    Every ``meltano run`` below sets them from the environment, and
+    ``test_every_kind_of_setting_through_meltano_config_set`` with ``meltano config set``.
+    """
+    return {
+        "source": source,  # options
+        "user_agent": "tap-generic-rest-e2e/1.0",  # string
+        "max_wait_seconds": "0.5",  # string holding a number (was decimal: Meltano crashed)
+        "request_timeout": "60.5",
+        "max_retries": "4",  # integer
+        "flattening_enabled": "false",  # boolean
+        "avatar_types": '["issuetype", "project", "user"]',  # array
+        "stream_map_config": '{"run": "e2e"}',  # object
+    }
 
 
 def meltano_project() -> dict[str, Any]:
@@ -72,6 +94,8 @@ def test_base_extractor_is_the_custom_tap():
         "about",
         "stream-maps",
         "schema-flattening",
+        # Meltano then reads the tap's stderr as JSON records, each shown at its level.
+        "structured-logging",
     }
 
 
@@ -100,6 +124,15 @@ def test_every_setting_of_the_tap_is_declared_with_kind_label_and_description():
     for name in SECRET_SETTINGS:
         assert declared[name]["kind"] == "password", name
         assert declared[name]["sensitive"] is True, name
+
+
+def test_the_settings_set_from_the_environment_cover_every_kind_of_meltano_yml():
+    declared = {s["name"]: s["kind"] for s in plugins("extractors")["tap-generic-rest"]["settings"]}
+    covered = {declared[name] for name in kind_settings("chat")} | {
+        declared[name] for name in SECRET_SETTINGS
+    }
+    assert covered == set(declared.values())
+    assert "decimal" not in covered
 
 
 def test_one_inherited_extractor_per_source_each_with_its_own_load_schema():
@@ -220,6 +253,10 @@ def meltano_run(
 ) -> str:
     env = {
         **tap_env(source, config),
+        **{
+            f"TAP_GENERIC_REST__{source.upper()}_{name.upper()}": text
+            for name, text in kind_settings(source).items()
+        },
         **target_env(),
         "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
     }
@@ -246,6 +283,19 @@ def meltano_run(
     assert not leaked, f"{len(leaked)} credential(s) appear in meltano's output"
     assert result.returncode == 0, output[-6000:]
     return output
+
+
+#: A line of a plugin as Meltano shows it: ``<time> [<level>   ] <name>   <message>``.
+MELTANO_LINE = re.compile(r"^\S+ \[(?P<level>[a-z]+)\s*\] (?P<name>\S+)\s+(?P<text>.*)$")
+
+
+def plugin_lines(output: str) -> list[tuple[str, str]]:
+    """(level, message) of every line Meltano showed."""
+    return [
+        (match["level"], match["text"])
+        for line in output.splitlines()
+        if (match := MELTANO_LINE.match(line))
+    ]
 
 
 def row_counts(pg: Any, schema: str) -> dict[str, int]:
@@ -313,12 +363,20 @@ def test_meltano_run_into_postgres_loads_every_stream_and_merges_on_rerun(
     config = e2e_sandbox.tap_config(source)
     run_id = schema  # its own Meltano state, so no earlier run's state is picked up
 
-    meltano_run(meltano, source, schema, config, run_id)
+    output = meltano_run(meltano, source, schema, config, run_id)
     assert row_counts(pg, schema) == expected
     for table, column in TYPED_COLUMNS[source]:
         key = expected_primary_key(source, table)
         served = {r[key]: r[column] for r in e2e_sandbox.records(source, table)}
         assert loaded_column(pg, schema, table, key, column) == served, (table, column)
+    lines = plugin_lines(output)
+    # Structured logging: the tap's warnings are shown as warnings, not as [info].
+    undeclared = [(level, text) for level, text in lines if "passed through undeclared" in text]
+    assert undeclared, output[-6000:]
+    assert {level for level, _ in undeclared} == {"warning"}
+    totals = [text for level, text in lines if level == "info" and "summary: total: " in text]
+    assert len(totals) == 1, output[-6000:]
+    assert totals[0].startswith(f"summary: total: {sum(expected.values()):,} records, ")
     for stream in expected:
         assert primary_key_columns(pg, schema, stream) == [expected_primary_key(source, stream)], (
             stream
@@ -327,3 +385,104 @@ def test_meltano_run_into_postgres_loads_every_stream_and_merges_on_rerun(
     # A second full run sends every record again: upserts on the key, no duplicates.
     meltano_run(meltano, source, schema, config, run_id)
     assert row_counts(pg, schema) == expected
+
+
+# --- settings and log levels as Meltano users meet them (issue 13) ----------------------------
+
+
+def test_the_tap_error_line_is_shown_at_error_level(meltano: Path, e2e_sandbox: Any) -> None:
+    """A fatal failure: Meltano shows the tap's one line as [error], never as [info]."""
+    config = {**e2e_sandbox.tap_config("helpdesk"), "api_key": "wrong-key-3f9b1c"}
+    result = subprocess.run(
+        [str(meltano), "invoke", "tap-generic-rest--helpdesk"],
+        cwd=ROOT,
+        env=meltano_env(tap_env("helpdesk", config)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "wrong-key-3f9b1c" not in output
+    failures = [
+        (level, text) for level, text in plugin_lines(output) if "tap-generic-rest: error:" in text
+    ]
+    assert [level for level, _ in failures] == ["error"], output[-6000:]
+    assert "refused the credentials; check the settings api_key" in failures[0][1]
+    assert "An unhandled error occurred" not in output
+
+
+def test_every_kind_of_setting_through_meltano_config_set(
+    meltano: Path, tmp_path: Path, e2e_sandbox: Any
+) -> None:
+    """``meltano config set`` writes each kind into meltano.yml (.env for secrets); the tap
+    accepts the config Meltano then hands it, numbers written as text included."""
+    shutil.copy(ROOT / "meltano.yml", tmp_path / "meltano.yml")
+    env = meltano_env({"MELTANO_PROJECT_ROOT": str(tmp_path)})
+    plugin = "tap-generic-rest--helpdesk"
+    sandbox = e2e_sandbox.tap_config("helpdesk")
+    values = {**kind_settings("helpdesk"), "base_url": sandbox["base_url"], "api_key": "k3y"}
+
+    def meltano_cmd(*args: str, extra: dict[str, str] | None = None) -> str:
+        done = subprocess.run(
+            [str(meltano), *args],
+            cwd=tmp_path,
+            env={**env, **(extra or {})},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        return done.stdout
+
+    for name, text in values.items():
+        meltano_cmd("config", "set", plugin, name, text)
+    # And one number as Meltano users write it in meltano.yml, and one from the environment.
+    project = yaml.safe_load((tmp_path / "meltano.yml").read_text())
+    helpdesk = next(p for p in project["plugins"]["extractors"] if p["name"] == plugin)
+    helpdesk["config"]["request_timeout"] = 45.5
+    (tmp_path / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+    printed = meltano_cmd(
+        "config",
+        "print",
+        plugin,
+        "--format",
+        "json",
+        extra={"TAP_GENERIC_REST__HELPDESK_PAGE_SIZE": "7"},
+    )
+    config = json.loads(printed[printed.index("{") :])
+    assert config["api_key"] != "k3y"  # masked in print; Meltano hands the tap the value
+    config["api_key"] = sandbox["api_key"]
+    assert config["source"] == "helpdesk"
+    assert config["max_retries"] == 4
+    assert config["page_size"] == 7
+    assert config["flattening_enabled"] is False
+    assert config["avatar_types"] == ["issuetype", "project", "user"]
+    assert config["stream_map_config"] == {"run": "e2e"}
+    assert config["request_timeout"] == 45.5
+
+    from tap_generic_rest.tap import TapGenericRest
+
+    tap = TapGenericRest(config=config, setup_mapper=False)
+    assert tap.config["max_wait_seconds"] == 0.5
+    assert tap.config["request_timeout"] == 45.5
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run(  # our own console script
+        [
+            str(Path(sys.executable).with_name("tap-generic-rest")),
+            "--config",
+            str(path),
+            "--discover",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "unknown setting" not in done.stderr
