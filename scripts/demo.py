@@ -3,7 +3,8 @@
 Installs Meltano and the plugins of meltano.yml if missing (``.cache/``, ``.meltano/``),
 starts the sandbox on a free port of 127.0.0.1, runs
 ``meltano run tap-generic-rest--<source> target-jsonl`` for every source (files land in
-``output/<source>/<stream>.jsonl``), then prints the rows written per stream next to the
+``output/<source>/<stream>.jsonl``) and shows the tap's run summary of each (records, pages,
+requests, retries, seconds per stream), then prints the rows written per stream next to the
 sandbox's own counts. Exits non-zero if a run failed or a count differs. Credentials are the
 sandbox's fake ones, handed to Meltano through environment variables and never printed.
 """
@@ -72,6 +73,11 @@ def count_rows(folder: Path, keys: dict[str, tuple[str, ...]]) -> dict[str, tupl
     return counts
 
 
+def summary_lines(log: str) -> list[str]:
+    """The tap's run summary (one line per stream and a total), as Meltano logged it."""
+    return [line[line.index("summary: ") :] for line in log.splitlines() if " summary: " in line]
+
+
 def run_source(meltano: Path, source: str, config: dict[str, Any]) -> tuple[bool, float, Path]:
     """``meltano run`` one source into ``output/<source>/``; returns (ok, seconds, its log).
 
@@ -133,6 +139,8 @@ def main() -> int:
             print(
                 f"meltano run tap-generic-rest--{source} target-jsonl: {status} ({seconds:.0f} s)"
             )
+            for line in summary_lines(log_path.read_text(encoding="utf-8")):
+                print(f"    {line}")
             if not ok:
                 failed.append(source)
                 tail = log_path.read_text(encoding="utf-8").splitlines()[-20:]

@@ -195,3 +195,22 @@ def test_the_summary_is_on_stderr_not_stdout() -> None:
     assert {name: s["records"] for name, s in streams.items()} == counts
     assert total["records"] == sum(counts.values())
     assert total["streams"] == len(counts)
+
+
+def test_make_demo_shows_the_summary_lines_meltano_logged() -> None:
+    from scripts.demo import summary_lines
+
+    log = "\n".join(
+        [
+            "2026-11-29T21:16:53.4Z [info     ] tap-generic-rest--helpdesk Beginning sync",
+            "2026-11-29T21:16:53.5Z [info     ] tap-generic-rest--helpdesk summary: stream 'teams': "
+            "5 records, 1 page, 1 request, 0 retries, 0.01 s",
+            "2026-11-29T21:16:53.5Z [info     ] tap-generic-rest--helpdesk summary: total: "
+            "5 records, 1 page, 1 request, 0 retries, 1 stream, 0.01 s",
+            "2026-11-29T21:16:54.2Z [info     ] meltano      Run completed",
+        ]
+    )
+    assert summary_lines(log) == [
+        "summary: stream 'teams': 5 records, 1 page, 1 request, 0 retries, 0.01 s",
+        "summary: total: 5 records, 1 page, 1 request, 0 retries, 1 stream, 0.01 s",
+    ]
