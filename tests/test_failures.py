@@ -10,6 +10,7 @@ stderr, naming the stream, setting or host and what to check; no traceback, and 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -195,3 +196,85 @@ def test_a_stream_map_error_without_a_syntax_error_keeps_the_sdks_words() -> Non
     assert stream_map_error(exc, {"teams": {"x": "1/0"}}) == (
         "setting 'stream_maps': Failed to evaluate simpleeval expressions 1/0; check the expression"
     )
+
+
+# --- the error line under Meltano's structured logging -------------------------------------------
+
+#: The fields Meltano 4's SingerSDKLogParser requires of a JSON log line.
+MELTANO_FIELDS = {"level", "pid", "logger_name", "ts", "thread_name", "app_name", "message"}
+
+
+def log_config(tmp_path: Path, formatter: dict[str, str]) -> str:
+    """A logging config as Meltano writes it for a Singer SDK plugin."""
+    path = tmp_path / "tap.singer_sdk_logging.json"
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "formatters": {"singer_formatter": formatter},
+                "handlers": {
+                    "console": {
+                        "class": "logging.StreamHandler",
+                        "formatter": "singer_formatter",
+                        "stream": "ext://sys.stderr",
+                    }
+                },
+                "root": {"handlers": ["console"], "level": "INFO"},
+            }
+        )
+    )
+    return str(path)
+
+
+def run_with_env(tmp_path: Path, config: dict[str, Any], env: dict[str, str]) -> tuple[int, str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run(  # our own console script
+        [TAP, "--config", str(path)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done.returncode, done.stderr
+
+
+def test_under_structured_logging_every_line_is_a_record_meltano_reads_at_its_level(
+    sb: Any, tmp_path: Path
+) -> None:
+    structured = log_config(tmp_path, {"()": "singer_sdk.logging.StructuredFormatter"})
+    config = {**sb.tap_config("helpdesk"), "api_key": "wrong-key-0c4d2a", "pagesize": 3}
+    code, err = run_with_env(tmp_path, config, {"SINGER_SDK_LOG_CONFIG": structured})
+    assert code == 1
+    records = [json.loads(line) for line in err.splitlines()]  # every line is JSON
+    assert all(set(record) >= MELTANO_FIELDS for record in records)
+    levels = {record["message"]: record["level"] for record in records}
+    unknown = "config: unknown setting ignored: 'pagesize' (did you mean 'page_size'?)"
+    assert levels[unknown] == "warning"
+    errors = [m for m, level in levels.items() if level == "error"]
+    assert len(errors) == 1
+    assert errors[0].startswith(PREFIX + "stream '")
+    assert "refused the credentials" in errors[0]
+    assert "wrong-key-0c4d2a" not in err
+
+
+def test_a_bad_config_before_the_sdk_starts_is_a_json_error_record_too(tmp_path: Path) -> None:
+    structured = log_config(tmp_path, {"()": "singer_sdk.logging.StructuredFormatter"})
+    config = {"source": "helpdesk", "base_url": "ftp://x", "api_key": "k3y-bad-77"}
+    code, err = run_with_env(tmp_path, config, {"SINGER_SDK_LOG_CONFIG": structured})
+    assert code == 1
+    [record] = [json.loads(line) for line in err.splitlines()]
+    assert record["level"] == "error"
+    assert (
+        record["message"] == f"{PREFIX}setting 'base_url' must be an http or https URL with a host"
+    )
+
+
+def test_without_structured_logging_the_error_line_is_plain_text(tmp_path: Path) -> None:
+    plain = log_config(tmp_path, {"format": "%(message)s"})  # Meltano, capability not declared
+    config = {"source": "helpdesk", "base_url": "ftp://x", "api_key": "k3y-bad-77"}
+    code, err = run_with_env(tmp_path, config, {"SINGER_SDK_LOG_CONFIG": plain})
+    assert code == 1
+    assert err == f"{PREFIX}setting 'base_url' must be an http or https URL with a host\n"

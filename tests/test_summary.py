@@ -203,8 +203,8 @@ def test_make_demo_shows_the_summary_lines_meltano_logged() -> None:
     log = "\n".join(
         [
             "2026-11-29T21:16:53.4Z [info     ] tap-generic-rest--helpdesk Beginning sync",
-            "2026-11-29T21:16:53.5Z [info     ] tap-generic-rest--helpdesk summary: stream 'teams': "
-            "5 records, 1 page, 1 request, 0 retries, 0.01 s",
+            "2026-11-29T21:16:53.5Z [info     ] tap-generic-rest--helpdesk "
+            "summary: stream 'teams': 5 records, 1 page, 1 request, 0 retries, 0.01 s",
             "2026-11-29T21:16:53.5Z [info     ] tap-generic-rest--helpdesk summary: total: "
             "5 records, 1 page, 1 request, 0 retries, 1 stream, 0.01 s",
             "2026-11-29T21:16:54.2Z [info     ] meltano      Run completed",
