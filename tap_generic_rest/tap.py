@@ -186,7 +186,7 @@ class TapGenericRest(Tap):
         """
         self._register_secrets()
         self._config = with_numbers(self._config, self.config_jsonschema)
-        if warning := unknown_settings(self._config, self.settings_schema()):
+        if warning := unknown_settings(self._config, self.full_settings_schema()):
             self.logger.warning("config: %s", warning)
         errors = config_errors(dict(self.config), self.config_jsonschema)
         if errors and raise_errors:
@@ -196,7 +196,7 @@ class TapGenericRest(Tap):
         return errors
 
     @classmethod
-    def settings_schema(cls) -> dict[str, Any]:
+    def full_settings_schema(cls) -> dict[str, Any]:
         """Every setting the tap reads: its own and the SDK's (stream maps, flattening)."""
         schema = {**cls.config_jsonschema}
         schema["properties"] = dict(schema.get("properties", {}))
@@ -207,7 +207,7 @@ class TapGenericRest(Tap):
     @classproperty
     def _env_var_config(cls) -> dict[str, Any]:  # noqa: N805
         """Settings from the environment, each parsed by its type (``0.5`` for a number too)."""
-        return env_settings(cls.settings_schema(), cls._env_var_prefix)
+        return env_settings(cls.full_settings_schema(), cls._env_var_prefix)
 
     @override
     def setup_mapper(self) -> None:

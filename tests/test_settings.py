@@ -26,7 +26,7 @@ BASE = {"source": "helpdesk", "base_url": "https://api.example.com", "api_key": 
 
 
 def schema() -> dict[str, Any]:
-    return TapGenericRest.settings_schema()
+    return TapGenericRest.full_settings_schema()
 
 
 @pytest.fixture(autouse=True)
