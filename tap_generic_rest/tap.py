@@ -218,6 +218,8 @@ class TapGenericRest(Tap):
             raise ConfigError(stream_map_error(exc, self.config.get("stream_maps"))) from None
         except ConfigValidationError as exc:
             raise ConfigError("; ".join(exc.errors) or str(exc)) from None
+        except NotImplementedError as exc:  # an option the SDK's stream maps do not support
+            raise ConfigError(f"setting 'stream_maps': {exc}") from None
 
     def _register_secrets(self) -> None:
         # The raw values, before anything is logged; forms derived from them (the

@@ -3,7 +3,10 @@
 The first tests read meltano.yml only. The others install Meltano and the plugins once (into the
 ignored .cache/ and .meltano/, see scripts/_plugins.py), run every source against the sandbox
 into a real PostgreSQL, each into its own fresh schema (dropped afterwards), and run it again to
-show that the load merges on the primary key.
+show that the load merges on the primary key. Every run sets one setting of each kind from the
+environment, and checks the levels Meltano shows the tap's lines at (structured logging). The
+last tests need Meltano only: the fatal line shown as [error], and every kind of setting
+through ``meltano config set`` in a copy of the project.
 
 PostgreSQL comes from ``PG_DSN`` (default ``postgresql://postgres@127.0.0.1:5432/test``). With
 the ``CI`` variable set, an unreachable server fails these tests; elsewhere they skip.

@@ -94,6 +94,12 @@ def test_a_stream_map_that_fails_on_a_record_names_the_stream(sb: Any, tmp_path:
     assert line.endswith("check the expression")
 
 
+def test_an_unsupported_stream_map_option_is_one_line(sb: Any, tmp_path: Path) -> None:
+    config = sb.tap_config("helpdesk", stream_maps={"teams": {"__else__": "keep"}})
+    line = failure_line(*run(tmp_path, config)[::2], secrets_of(config))
+    assert line == f"{PREFIX}setting 'stream_maps': Option '__else__=keep' is not supported."
+
+
 def test_flattening_without_a_depth_is_one_line_naming_both_settings(
     sb: Any, tmp_path: Path
 ) -> None:
