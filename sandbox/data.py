@@ -178,7 +178,7 @@ def after_all_ms(size: int) -> int:
 
     The sandbox's mutation clock starts here, so changed and inserted records are the newest.
     """
-    latest = max(_T_END_MS, _T0_MS + size * _STEP_MS) + 401 * _DAY_MS
+    latest = max(_T_END_MS + 2 * _DAY_MS, _T0_MS + size * _STEP_MS + 400 * _DAY_MS)
     return (latest // _DAY_MS + 1) * _DAY_MS  # midnight: easy to read in tests and logs
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.data import Record, StreamData, after_all_ms, stable_hash
+from sandbox.filters import BadRequestError
 from sandbox.mutations import (
     CLOCK_STEP_MS,
     TOUCHES,
@@ -38,7 +39,6 @@ from sandbox.sources import (
     PAGINGS,
     ROUTES,
     SOURCES,
-    BadRequestError,
     Endpoint,
     Limits,
     Page,
@@ -53,7 +53,7 @@ from sandbox.sources import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 try:
     import orjson
@@ -81,6 +81,7 @@ FAULTS = ("rate_limit", "server_error", "reset", "truncated", "bad_json")
 """Every kind of injected fault."""
 
 _SERVER_ERRORS = (500, 502, 503, 504)
+_SELECTIONS_KEPT = 16  # query/sort selections cached (each a list of record ids)
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -242,6 +243,7 @@ class App:
         self._clock_ms = after_all_ms(biggest)
         self._served: dict[tuple[str, str], int] = {}  # pages served per stream
         self._scheduled: list[tuple[int, Mutation]] = []  # (due page count, mutation)
+        self._selections: dict[tuple[Any, ...], list[int]] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -368,9 +370,13 @@ class App:
         snap: Snapshot,
     ) -> bytes:
         paging = PAGINGS[ep.paging]
-        total = len(snap)
+        chosen = self._selection(key[0], ep, win, data, snap) if paging.select else None
+        total = len(snap) if chosen is None else len(chosen)
         stop = total if win.size is None else win.start + win.size
-        rows = snap.rows(data, win.start, stop)
+        if chosen is None:
+            rows = snap.rows(data, win.start, stop)
+        else:
+            rows = snap.rows_for(data, chosen[win.start : stop])
         if paging.filter is not None:
             rows = paging.filter(ep, win, rows)
         settings = self.settings
@@ -390,6 +396,28 @@ class App:
         )
         body = dumps(page)
         return render_tricky(body) if settings.tricky_values else body
+
+    def _selection(
+        self, path: str, ep: Endpoint, win: Window, data: StreamData, snap: Snapshot
+    ) -> Sequence[int] | None:
+        """Ids a ``query``/``sort`` selects over the whole stream; None: as served.
+
+        Computed once per data version and parameters: every page of a run shares it.
+        """
+        key = (path, snap.version, win.params)
+        chosen = self._selections.get(key)
+        if chosen is None:
+            select = PAGINGS[ep.paging].select
+            positions = (
+                select(ep, dict(win.params), snap.rows(data, 0, len(snap))) if select else None
+            )
+            if positions is None:
+                return None
+            ids = snap.ids()
+            chosen = self._selections[key] = [ids[p] for p in positions]
+            while len(self._selections) > _SELECTIONS_KEPT:
+                self._selections.pop(next(iter(self._selections)))
+        return chosen
 
     def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
         """Cache a page; past the byte budget, forget the oldest pages first."""

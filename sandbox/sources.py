@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sandbox.data import iso_ms, stable_hash
+from sandbox.filters import BadRequestError, select
 
 if TYPE_CHECKING:
     from sandbox.data import Record
@@ -28,10 +29,6 @@ Query = Mapping[str, list[str]]
 AVATAR_TYPES = ("issuetype", "project", "user")
 ONE_PAGE_DEFAULT_CAP = 10
 """One-page streams default to ``min(default_size, 10)`` records."""
-
-
-class BadRequestError(ValueError):
-    """A query parameter the real API would reject with 400."""
 
 
 # --------------------------------------------------------------------------- paging
@@ -212,6 +209,8 @@ class Paging:
     start_param: str | None = None  # parameter names a client pages with (for prerendering)
     size_param: str | None = None
     filter: Callable[[Any, Window, list[Record]], list[Record]] | None = None
+    #: Chooses and orders records over the whole stream (query, sort); None: as served.
+    select: Callable[[Any, dict[str, str], list[Record]], list[int] | None] | None = None
 
     @property
     def one_page(self) -> bool:
@@ -225,7 +224,7 @@ PAGINGS: dict[str, Paging] = {
     "single": Paging(_single_window, _keyed_envelope),
     "offset": Paging(_offset_window, _keyed_envelope, "offset", "limit"),
     "board": Paging(_board_window, _board_envelope, "startAt", "maxResults"),
-    "next": Paging(_next_window, _next_envelope, "offset", "limit"),
+    "next": Paging(_next_window, _next_envelope, "offset", "limit", select=select),
 }
 
 
@@ -351,6 +350,8 @@ class Endpoint:
     part_index: int = 0
     extras: tuple[tuple[str, Any], ...] = ()  # constant envelope fields
     order: tuple[tuple[str, str], ...] = ()  # sort parameters echoed in next-page URLs
+    sorts: tuple[str, ...] = ()  # fields ``sort`` accepts besides the default order
+    time_fields: tuple[str, ...] = ()  # fields ``query`` compares as epoch milliseconds
 
     @property
     def one_page(self) -> bool:
@@ -471,8 +472,24 @@ SOURCES: dict[str, Source] = {
                 Endpoint("teams", "/v2/teams", "next", "data"),
                 Endpoint("services", "/v1/services", "next", "data"),
                 Endpoint("integrations", "/v2/integrations", "next", "data"),
-                Endpoint("incidents", "/v1/incidents", "next", "data", order=_NEWEST_FIRST),
-                Endpoint("alerts", "/v2/alerts", "next", "data", order=_NEWEST_FIRST),
+                Endpoint(
+                    "incidents",
+                    "/v1/incidents",
+                    "next",
+                    "data",
+                    order=_NEWEST_FIRST,
+                    sorts=("createdAt", "tinyId", "status", "priority"),  # not updatedAt
+                    time_fields=("createdAt", "updatedAt"),
+                ),
+                Endpoint(
+                    "alerts",
+                    "/v2/alerts",
+                    "next",
+                    "data",
+                    order=_NEWEST_FIRST,
+                    sorts=("createdAt", "updatedAt", "lastOccurredAt", "tinyId", "count"),
+                    time_fields=("createdAt", "updatedAt", "lastOccurredAt"),
+                ),
             ),
             _oncall_limits,
             _oncall_error,

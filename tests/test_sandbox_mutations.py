@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -170,3 +171,76 @@ def test_control_endpoint_applies_lists_and_rejects_bad_mutations(
     assert session.post(url, data=b"{").status_code == 400
     assert session.get(url).status_code == 404  # POST only
     assert sb.counts()["chat"]["users"] == 9  # nothing half-applied
+
+
+# --------------------------------------------------------------------------- oncall filters
+
+
+def oncall_walk(
+    session: requests.Session, sb: Sandbox, path: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every record a filtered oncall list serves, following ``paging.next``."""
+    url: str | None = sb.base_url("oncall") + path
+    out: list[dict[str, Any]] = []
+    query: dict[str, Any] | None = params
+    while url:
+        reply = session.get(url, params=query, headers=oncall_auth(sb), timeout=10)
+        assert reply.status_code == 200, reply.text
+        out += reply.json()["data"]
+        url, query = reply.json()["paging"].get("next"), None
+        assert url is None or "query=" in url or "query" not in params  # echoed in next links
+    return out
+
+
+def oncall_auth(sb: Sandbox) -> dict[str, str]:
+    return {"api_key": sb.credentials("oncall")["api_token"]}
+
+
+def epoch_ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_oncall_alerts_filter_by_update_time_and_sort_ascending(
+    sb: Sandbox, session: requests.Session
+) -> None:
+    sb.mutate("oncall", "alerts", update=[6], insert=1, at=0)
+    records = sb.records("oncall", "alerts")
+    bound = sorted(r["updatedAt"] for r in records)[3]
+    params = {"query": f"updatedAt>={epoch_ms(bound)}", "sort": "updatedAt", "order": "asc"}
+    served = oncall_walk(session, sb, "/v2/alerts", {**params, "limit": 2})
+    expected = sorted((r for r in records if r["updatedAt"] >= bound), key=lambda r: r["updatedAt"])
+    assert served == expected
+    assert len(served) == len(records) - 3
+    newest_first = oncall_walk(session, sb, "/v2/alerts", {"sort": "updatedAt", "order": "desc"})
+    assert newest_first == sorted(records, key=lambda r: r["updatedAt"], reverse=True)
+    assert oncall_walk(session, sb, "/v2/alerts", {"limit": 3}) == records  # as served
+
+
+def test_oncall_incidents_filter_but_cannot_sort_by_update_time(
+    sb: Sandbox, session: requests.Session
+) -> None:
+    records = sb.records("oncall", "incidents")
+    bound = sorted(r["updatedAt"] for r in records)[2]
+    query = {"query": f"updatedAt>{epoch_ms(bound)}", "limit": 2}
+    assert oncall_walk(session, sb, "/v1/incidents", query) == [
+        r for r in records if r["updatedAt"] > bound
+    ]
+    both = {
+        "query": f"status:{records[0]['status']} AND createdAt<={epoch_ms(records[0]['createdAt'])}"
+    }
+    assert oncall_walk(session, sb, "/v1/incidents", both) == [
+        r
+        for r in records
+        if r["status"] == records[0]["status"] and r["createdAt"] <= records[0]["createdAt"]
+    ]
+    url = sb.base_url("oncall") + "/v1/incidents"
+    for bad in (
+        {"sort": "updatedAt"},
+        {"query": "updatedAt>=yesterday"},
+        {"query": "updatedAt"},
+        {"query": "status>open"},
+        {"order": "sideways"},
+    ):
+        reply = session.get(url, params=bad, headers=oncall_auth(sb), timeout=10)
+        assert reply.status_code == 400, bad
+        assert reply.json()["message"]
