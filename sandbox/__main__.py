@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from sandbox.api import Sandbox
 from sandbox.server import FAULTS
@@ -24,12 +25,14 @@ def _size(text: str) -> tuple[str, int]:
     return name, int(value)
 
 
-def _prerender(text: str) -> tuple[str, str, int | None]:
-    name, _, size = text.partition(":")
+def _prerender(text: str) -> tuple[str, str, int | None, dict[str, str]]:
+    spec, _, query = text.partition("?")
+    name, _, size = spec.partition(":")
     source, dot, stream = name.partition(".")
     if not dot or (size and not size.isdigit()):
-        raise argparse.ArgumentTypeError(f"expected SOURCE.STREAM[:PAGE_SIZE], got {text!r}")
-    return source, stream, int(size) if size else None
+        msg = f"expected SOURCE.STREAM[:PAGE_SIZE][?QUERY], got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return source, stream, int(size) if size else None, dict(parse_qsl(query))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_prerender,
         action="append",
         default=[],
-        metavar="SOURCE.STREAM[:PAGE_SIZE]",
-        help="render a stream's pages before serving",
+        metavar="SOURCE.STREAM[:PAGE_SIZE][?QUERY]",
+        help="render a stream's pages before serving (QUERY: other parameters, e.g. sort=x)",
     )
     add(
         "--no-undeclared-fields",
@@ -130,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     sandbox.start()
     try:
-        for source, stream, page_size in args.prerender:
-            sandbox.prerender(source, stream, page_size)
+        for source, stream, page_size, params in args.prerender:
+            sandbox.prerender(source, stream, page_size, params)
         if args.ready_file:  # before the line: whoever reads the line may read the file
             partial = args.ready_file.with_name(args.ready_file.name + ".tmp")
             partial.write_text(sandbox.url + "\n")

@@ -210,11 +210,18 @@ class Sandbox:
         result: dict[str, Any] = loads(dumps(self._app.mutate(mutation)))
         return result
 
-    def prerender(self, source: str, stream: str, page_size: int | None = None) -> int:
+    def prerender(
+        self,
+        source: str,
+        stream: str,
+        page_size: int | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> int:
         """Render and cache every page of a stream ahead of a benchmark; returns the page count.
 
         ``page_size`` is what the client will ask for (the source's page-size parameter);
-        None renders the pages a client gets when it sends none. Server caps apply as they do
+        None renders the pages a client gets when it sends none. ``params`` are the other
+        parameters the client sends (oncall ``sort``/``order``). Server caps apply as they do
         for requests. Pages are keyed by their parameters, not by URL spelling.
         """
         host = self.url.removeprefix("http://")
@@ -225,7 +232,7 @@ class Sandbox:
             total = len(self._app.view(source, ep))
             start = 0
             while True:
-                query: dict[str, list[str]] = {}
+                query: dict[str, list[str]] = {k: [v] for k, v in (params or {}).items()}
                 if paging.start_param is not None:
                     query[paging.start_param] = [str(start)]
                     if page_size is not None and paging.size_param is not None:

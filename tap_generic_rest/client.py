@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import backoff
 import requests
-from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
@@ -30,6 +29,8 @@ from tap_generic_rest.drift import compile_check, find_drift, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.guards import PageGuard
+from tap_generic_rest.incremental import DELETED_AT, DELETED_AT_SCHEMA, Incremental
+from tap_generic_rest.incremental_stream import IncrementalStream
 from tap_generic_rest.logs import quiet_expected_failures
 from tap_generic_rest.pagination import Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
@@ -97,6 +98,10 @@ class SourceStreamSchema(StreamSchema[str]):
                     f"{stream.source_name}/{stream.name}", key_properties=stream.primary_keys
                 )
             )
+            spec: Incremental | None = getattr(stream_class, "incremental", None)
+            if spec is not None and spec.deletions:
+                # Deleted records carry the Singer deletion field: declared, so targets see it.
+                own["properties"].setdefault(DELETED_AT, dict(DELETED_AT_SCHEMA))
         return own
 
 
@@ -106,7 +111,7 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-class GenericRestStream(RESTStream[Any]):
+class GenericRestStream(IncrementalStream):
     """Base stream: behaviour comes from the configured :class:`Source`."""
 
     #: Name of the source module that declares the stream (its schema folder).
@@ -174,7 +179,9 @@ class GenericRestStream(RESTStream[Any]):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
-        return self.paging.url_params(next_page_token, self.page_size)
+        params = self.paging.url_params(next_page_token, self.page_size)
+        params.update(self.change_params())  # on every page: next URLs carry it anyway
+        return params
 
     @override
     def get_http_request(self, *, page: Any) -> Any:
@@ -304,7 +311,7 @@ class GenericRestStream(RESTStream[Any]):
             if drifted:
                 self.admit(drifted)
         self.stats.page()
-        return records
+        return self.with_deletions(records, response)
 
     def _check_records(self, response: requests.Response, records: list[Any]) -> None:
         """Fail on a record that is not an object or lacks its primary key, before any is used.
@@ -329,7 +336,11 @@ class GenericRestStream(RESTStream[Any]):
             raise ResponseShapeError(msg)
 
     @override
-    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+    def post_process(  # None drops the record, as the SDK allows
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        if self.record_filter is not None and not self.record_filter(row):
+            return None  # changed before the bookmark: the API could not leave it out
         if self._declared.issuperset(row):  # the usual case, without building a set per record
             return row
         undeclared = row.keys() - self._declared
@@ -449,6 +460,8 @@ class GenericRestStream(RESTStream[Any]):
         However the records stop (the end, an error, a record limit), the record
         lines the fast writer has gathered are written out.
         """
+        # After the SDK wrote the run's starting value, before the first request.
+        self.begin_window(context)
         try:
             with gc_tuned_for_streaming(), self.stats.running():
                 yield from super().get_records(context)

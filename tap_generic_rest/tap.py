@@ -17,6 +17,7 @@ from tap_generic_rest.auth import origin_of
 from tap_generic_rest.emit import FastSingerWriter
 from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.failures import stream_map_error
+from tap_generic_rest.incremental import to_moment
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
@@ -136,6 +137,25 @@ COMMON_SETTINGS = th.PropertiesList(
         th.StringType,
         title="User agent",
         description="User-Agent header sent with every request.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description=(
+            "ISO 8601 date-time: incremental streams read changes from here when the state "
+            "has no bookmark (and never from before it)."
+        ),
+    ),
+    th.Property(
+        "lookback_seconds",
+        th.NumberType(minimum=0),
+        default=0,
+        title="Lookback (seconds)",
+        description=(
+            "Incremental streams read again this many seconds before the bookmark, for APIs "
+            "whose indexing lags; records read again are emitted again."
+        ),
     ),
 )
 
@@ -287,6 +307,9 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     if errors:
         return errors
     errors.extend(_base_url_errors(str(config["base_url"])))
+    start_date = config.get("start_date")
+    if start_date is not None and to_moment(start_date) is None:
+        errors.append("setting 'start_date' must be an ISO 8601 date-time (2024-01-31T00:00:00Z)")
     source = get_source(config["source"])
     errors.extend(
         f"setting '{setting}' is required for source '{source.name}'"

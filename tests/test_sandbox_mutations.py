@@ -244,3 +244,22 @@ def test_oncall_incidents_filter_but_cannot_sort_by_update_time(
         reply = session.get(url, params=bad, headers=oncall_auth(sb), timeout=10)
         assert reply.status_code == 400, bad
         assert reply.json()["message"]
+
+
+def test_sorted_pages_can_be_prerendered_and_are_served_from_the_cache(
+    sb: Sandbox, session: requests.Session
+) -> None:
+    from sandbox.__main__ import _prerender
+
+    assert _prerender("oncall.alerts:3?sort=updatedAt&order=asc") == (
+        "oncall",
+        "alerts",
+        3,
+        {"sort": "updatedAt", "order": "asc"},
+    )
+    params = {"sort": "updatedAt", "order": "asc"}
+    assert sb.prerender("oncall", "alerts", 3, params) == 4  # 8 alerts: 3 pages and an empty one
+    cached = sb._app.cached_pages()
+    served = oncall_walk(session, sb, "/v2/alerts", {**params, "limit": 3})
+    assert served == sorted(sb.records("oncall", "alerts"), key=lambda r: r["updatedAt"])
+    assert sb._app.cached_pages() == cached

@@ -2,18 +2,23 @@
 
 Two auth headers, ``X-Auth-Token`` and ``X-User-Id``. List endpoints page with
 ``offset``/``count`` (the seed's page size is 1) and report a ``total``; ``rooms``,
-``roles`` and ``subscriptions`` answer in one page.
+``roles`` and ``subscriptions`` answer in one page. ``rooms`` and ``subscriptions`` are
+incremental: ``updatedSince`` asks for what changed, and the deletions the API lists in
+``remove`` become records with ``_sdc_deleted_at``.
 """
 
 from __future__ import annotations
 
 from tap_generic_rest.auth import HeaderPairAuth
 from tap_generic_rest.client import GenericRestStream
+from tap_generic_rest.incremental import Incremental
 from tap_generic_rest.pagination import OffsetPaging
 from tap_generic_rest.registry import Source
 from tap_generic_rest.retry import DEFAULT_RETRY_STATUSES, RETRY_AFTER, RetryPolicy, WaitHint
 
 PAGING = OffsetPaging(page_size=1, offset_param="offset", limit_param="count", total_key="total")
+#: ``*.get?updatedSince=``: what changed since (in ``update``) and what was deleted (``remove``).
+UPDATED_SINCE = Incremental("_updatedAt", param="updatedSince", format="iso_ms", deletions="remove")
 
 
 class ChatStream(GenericRestStream):
@@ -38,6 +43,7 @@ class RoomsStream(ChatStream):
     name = "rooms"
     path = "/rooms.get"
     records_key = "update"
+    incremental = UPDATED_SINCE
 
 
 class ChannelsStream(ChatStream):
@@ -63,6 +69,7 @@ class SubscriptionsStream(ChatStream):
     name = "subscriptions"
     path = "/subscriptions.get"
     records_key = "update"
+    incremental = UPDATED_SINCE
 
 
 class UsersStream(ChatStream):

@@ -3,13 +3,16 @@
 The API key travels in the query string (``api_key``). Every stream pages with
 ``offset``/``limit`` (page size 100) and reports no total, so a short or empty
 page ends it; a stream whose size is an exact multiple of the page size ends on
-the empty page that follows.
+the empty page that follows. ``conversations``, ``contacts`` and ``companies`` are
+incremental on ``updated_at`` (unix seconds) without an API filter: every page is read and
+only records at or after the bookmark are emitted.
 """
 
 from __future__ import annotations
 
 from tap_generic_rest.auth import QueryKeyAuth
 from tap_generic_rest.client import GenericRestStream
+from tap_generic_rest.incremental import Incremental
 from tap_generic_rest.pagination import OffsetPaging
 from tap_generic_rest.registry import Source
 from tap_generic_rest.retry import DEFAULT_RETRY_STATUSES, RETRY_AFTER, RetryPolicy, WaitHint
@@ -24,11 +27,16 @@ class HelpdeskStream(GenericRestStream):
     paging = OffsetPaging(page_size=100, offset_param="offset", limit_param="limit")
 
 
+#: No time filter in the API: every page is read, older records are not emitted.
+UPDATED_AT = Incremental("updated_at", numbers="epoch_s")
+
+
 class ConversationsStream(HelpdeskStream):
     """Conversations."""
 
     name = "conversations"
     path = "/v1/conversations"
+    incremental = UPDATED_AT
 
 
 class ContactsStream(HelpdeskStream):
@@ -36,6 +44,7 @@ class ContactsStream(HelpdeskStream):
 
     name = "contacts"
     path = "/v1/contacts"
+    incremental = UPDATED_AT
 
 
 class ConversationPartsStream(HelpdeskStream):
@@ -57,6 +66,7 @@ class CompaniesStream(HelpdeskStream):
 
     name = "companies"
     path = "/v1/companies"
+    incremental = UPDATED_AT
 
 
 SOURCE = Source(

@@ -5,13 +5,15 @@ or ``Authorization: GenieKey <token>`` (the real API) with the ``auth_header``
 and ``auth_scheme`` settings. Streams follow the full URL in ``paging.next``
 exactly as the server wrote it; the first request sends ``limit`` only when the
 ``page_size`` setting is set. Rate limiting tells the wait in
-``X-RateLimit-Period-In-Sec``.
+``X-RateLimit-Period-In-Sec``. ``alerts`` and ``incidents`` are incremental on ``updatedAt``
+(``query=updatedAt>=<epoch ms>``; alerts also ``sort=updatedAt&order=asc``).
 """
 
 from __future__ import annotations
 
 from tap_generic_rest.auth import HeaderKeyAuth
 from tap_generic_rest.client import GenericRestStream
+from tap_generic_rest.incremental import Incremental
 from tap_generic_rest.pagination import NextUrlPaging
 from tap_generic_rest.registry import Source
 from tap_generic_rest.retry import DEFAULT_RETRY_STATUSES, RETRY_AFTER, RetryPolicy, WaitHint
@@ -59,6 +61,10 @@ class IncidentsStream(OncallStream):
 
     name = "incidents"
     path = "/v1/incidents"
+    # The API cannot sort incidents by updatedAt: the bookmark is the maximum seen.
+    incremental = Incremental(
+        "updatedAt", param="query", template="updatedAt>={value}", format="epoch_ms"
+    )
 
 
 class AlertsStream(OncallStream):
@@ -66,6 +72,15 @@ class AlertsStream(OncallStream):
 
     name = "alerts"
     path = "/v2/alerts"
+    # Sorted by updatedAt: the bookmark advances (and STATE is written) as records arrive.
+    incremental = Incremental(
+        "updatedAt",
+        param="query",
+        template="updatedAt>={value}",
+        format="epoch_ms",
+        params=(("sort", "updatedAt"), ("order", "asc")),
+        sorted=True,
+    )
 
 
 SOURCE = Source(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tap_generic_rest.auth import HeaderKeyAuth
 from tap_generic_rest.client import GenericRestStream
+from tap_generic_rest.incremental import Incremental
 from tap_generic_rest.pagination import OffsetPaging
 from tap_generic_rest.registry import Source
 from tap_generic_rest.retry import RETRY_AFTER, RetryPolicy
@@ -30,6 +31,8 @@ class PagesStream(StatuspageStream):
 
     name = "pages"
     path = "/v1/resource"
+    # No time filter in the API: every page is read, older records are not emitted.
+    incremental = Incremental("updated_at")
 
 
 class SubscribersStream(StatuspageStream):
