@@ -373,20 +373,32 @@ class App:
         chosen = self._selection(key[0], ep, win, data, snap) if paging.select else None
         total = len(snap) if chosen is None else len(chosen)
         stop = total if win.size is None else win.start + win.size
+        # Each row's position as served in the stream's own order: what its oddities depend
+        # on, so a record looks the same whichever order (sort) a request asks for.
+        positions: Sequence[int]
         if chosen is None:
             rows = snap.rows(data, win.start, stop)
+            positions = range(win.start, win.start + len(rows))
         else:
-            rows = snap.rows_for(data, chosen[win.start : stop])
+            positions = chosen[win.start : stop]
+            ids = snap.ids()
+            rows = snap.rows_for(data, [ids[p] for p in positions])
         if paging.filter is not None:
-            rows = paging.filter(ep, win, rows)
+            kept = paging.filter(ep, win, rows)
+            if len(kept) != len(rows):  # the filter keeps row objects: keep their positions
+                ids_kept = {id(row) for row in kept}
+                positions = [
+                    p for p, row in zip(positions, rows, strict=True) if id(row) in ids_kept
+                ]
+            rows = kept
         settings = self.settings
         if settings.drift:
             rows = [
-                drift_record(row, win.start + i, source.name, ep.stream)
-                for i, row in enumerate(rows)
+                drift_record(row, at, source.name, ep.stream)
+                for at, row in zip(positions, rows, strict=True)
             ]
         if settings.tricky_values:
-            rows = [tricky_record(row, win.start + i) for i, row in enumerate(rows)]
+            rows = [tricky_record(row, at) for at, row in zip(positions, rows, strict=True)]
         url = f"http://{host}{source.prefix}{ep.path}"
         token = stable_hash(f"{self.settings.seed}|{key[:-1]!r}")  # not the host: same bytes
         page = (
@@ -400,7 +412,7 @@ class App:
     def _selection(
         self, path: str, ep: Endpoint, win: Window, data: StreamData, snap: Snapshot
     ) -> Sequence[int] | None:
-        """Ids a ``query``/``sort`` selects over the whole stream; None: as served.
+        """Positions a ``query``/``sort`` selects over the whole stream; None: as served.
 
         Computed once per data version and parameters: every page of a run shares it.
         """
@@ -413,8 +425,7 @@ class App:
             )
             if positions is None:
                 return None
-            ids = snap.ids()
-            chosen = self._selections[key] = [ids[p] for p in positions]
+            chosen = self._selections[key] = positions
             while len(self._selections) > _SELECTIONS_KEPT:
                 self._selections.pop(next(iter(self._selections)))
         return chosen

@@ -282,7 +282,8 @@ PAGED = {
     "helpdesk": ("contacts", 3),
     "tracker": ("boards", 3),
     "statuspage": ("pages", 3),
-    "oncall": ("alerts", 3),
+    # Not alerts: they are read sorted by updatedAt, where a new record lands at the end.
+    "oncall": ("incidents", 3),
 }
 
 

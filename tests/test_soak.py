@@ -40,14 +40,21 @@ def _fresh_redactor() -> None:
 
 
 def expected_records(sb: Sandbox, source: str, stream: str) -> list[dict[str, Any]]:
-    """What the tap must emit: the served records, avatars tagged with their type."""
+    """What the tap must emit: the served records, avatars tagged with their type.
+
+    A stream read sorted by its replication key (oncall alerts) comes in that order.
+    """
     if (source, stream) == ("tracker", "avatars"):
         return [
             {**record, "avatar_type": part}
             for part in DEFAULT_AVATAR_TYPES
             for record in sb.records(source, stream, part)
         ]
-    return sb.records(source, stream)
+    records = sb.records(source, stream)
+    spec = next(s for s in get_source(source).streams if s.name == stream).incremental
+    if spec is not None and spec.sorted:
+        records.sort(key=lambda record: record[spec.key])  # stable, as the server's sort
+    return records
 
 
 def settled_requests(sb: Sandbox, patience: float = 5.0) -> list[Any]:
