@@ -9,6 +9,7 @@ from typing import Any
 
 from singer_sdk.singerlib import Catalog
 
+from tap_generic_rest.registry import get_source
 from tap_generic_rest.tap import TapGenericRest
 
 
@@ -43,3 +44,15 @@ def records_by_stream(messages: list[dict[str, Any]]) -> dict[str, list[dict[str
         if message["type"] == "RECORD":
             out.setdefault(message["stream"], []).append(message["record"])
     return out
+
+
+def in_read_order(source: str, stream: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records served in the stream's own order, as the tap reads them on a first run.
+
+    A stream that asks the API to sort by its replication key (oncall alerts) reads them in
+    that order; Python's sort is stable, as the sandbox's.
+    """
+    spec = next(s for s in get_source(source).streams if s.name == stream).incremental
+    if spec is None or not spec.sorted:
+        return records
+    return sorted(records, key=lambda record: record[spec.key])

@@ -38,7 +38,7 @@ SOURCES = sorted(all_sources())
 #: kind ``string``: Meltano 4's ``decimal`` fails on a value from an environment variable
 #: ("Object of type Decimal is not JSON serializable"); the tap reads "0.5" as 0.5.
 KINDS = {
-    "string": {"string", "options", "password", "date_iso8601"},
+    "string": {"string", "options", "password"},
     "integer": {"integer"},
     "number": {"string"},
     "boolean": {"boolean"},

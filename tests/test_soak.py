@@ -20,7 +20,7 @@ from sandbox import Sandbox
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import all_sources, get_source
 from tap_generic_rest.sources.tracker import DEFAULT_AVATAR_TYPES
-from tests.helpers import records_by_stream, run_sync
+from tests.helpers import in_read_order, records_by_stream, run_sync
 
 ALL_FAULTS = ("rate_limit", "server_error", "reset", "truncated", "bad_json")
 #: statuspage's seed retries 420 and 429 only: a 5xx fails it at once, by design.
@@ -50,11 +50,7 @@ def expected_records(sb: Sandbox, source: str, stream: str) -> list[dict[str, An
             for part in DEFAULT_AVATAR_TYPES
             for record in sb.records(source, stream, part)
         ]
-    records = sb.records(source, stream)
-    spec = next(s for s in get_source(source).streams if s.name == stream).incremental
-    if spec is not None and spec.sorted:
-        records.sort(key=lambda record: record[spec.key])  # stable, as the server's sort
-    return records
+    return in_read_order(source, stream, sb.records(source, stream))
 
 
 def settled_requests(sb: Sandbox, patience: float = 5.0) -> list[Any]:
