@@ -74,15 +74,17 @@ def sync(
     *,
     abort_at: int | None = None,
     method: str | None = None,
+    key: str | None = None,
     **settings: Any,
 ) -> Run:
     """Run the tap in-process for one stream; ``abort_at`` stops it after that many records."""
     config = sb.tap_config(source, **{"page_size": 7, **settings})
     catalog = _only(config, stream)
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == stream)
     if method:
-        next(e for e in catalog["streams"] if e["tap_stream_id"] == stream)[
-            "replication_method"
-        ] = method
+        entry["replication_method"] = method
+    if key:
+        entry["replication_key"] = key
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         tap = TapGenericRest(config=config, catalog=catalog, state=state)
@@ -385,3 +387,22 @@ def test_a_bookmark_that_is_not_a_time_is_reported_in_one_line(sb: Sandbox) -> N
     }
     with pytest.raises(InputFileError, match=r"bookmark of stream 'alerts' \(updatedAt\)"):
         sync(sb, "oncall", "alerts", state)
+
+
+def test_a_replication_key_set_in_the_catalog_filters_a_full_table_stream(sb: Sandbox) -> None:
+    """chat users have no API filter: a catalog key makes the tap drop what did not change."""
+    users = sb.records("chat", "users")
+    incremental = {"key": "_updatedAt", "method": "INCREMENTAL", "page_size": 10}
+    first = sync(sb, "chat", "users", **incremental)
+    assert len(first.records) == len(users)
+    assert first.bookmark("users") == max(u["_updatedAt"] for u in users)
+    changed = sb.mutate("chat", "users", update=[3], insert=1)
+    sb.clear_requests()
+    second = sync(sb, "chat", "users", first.state, **incremental)
+    now = sb.records("chat", "users")
+    at_bookmark = [u for u in now if u["_updatedAt"] == first.bookmark("users")]
+    expected = changed["updated"] + changed["inserted"] + at_bookmark
+    assert sorted(ids(second.records, "_id")) == sorted(ids(expected, "_id"))
+    sent_users = [r.query for r in sb.requests if r.path == "/chat/api/v1/users.list"]
+    assert sent_users
+    assert all("updatedSince" not in query for query in sent_users)
