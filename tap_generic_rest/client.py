@@ -38,7 +38,7 @@ from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, Prefetche
 from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
@@ -122,6 +122,9 @@ class GenericRestStream(IncrementalStream):
     paging: ClassVar[Paging] = SinglePage()
 
     schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
+    #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
+    #: decisions and stops after a few pages. None in a sync.
+    watch_paginator: Callable[[BaseAPIPaginator[Any]], BaseAPIPaginator[Any]] | None = None
     # A redirect could forward our custom auth headers to another host; fail instead.
     allow_redirects = False
 
@@ -175,7 +178,7 @@ class GenericRestStream(IncrementalStream):
             primary_keys=self.primary_keys or (),
         )
         self._page_guard = paginator if isinstance(paginator, PageGuard) else None
-        return paginator
+        return paginator if self.watch_paginator is None else self.watch_paginator(paginator)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
@@ -216,7 +219,9 @@ class GenericRestStream(IncrementalStream):
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Fetch pages ahead where the paging allows it, else the SDK's one-by-one loop."""
         workers = self.max_concurrent_requests
-        if workers > 1 and self.paging.prefetchable:
+        # A watched run (the probe) stops after a few pages: a page fetched ahead would be
+        # a request it never meant to make.
+        if workers > 1 and self.paging.prefetchable and self.watch_paginator is None:
             return Prefetcher(self, context, workers).records()
         return super().request_records(context)
 

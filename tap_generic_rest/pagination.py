@@ -105,6 +105,11 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
         self.end_reason: str | None = None
         self._reset_guard(primary_keys)
 
+    @property
+    def confirming_short_page(self) -> bool:
+        """Whether the next request is asked only to tell a last page from a capped one."""
+        return self._short_unconfirmed is not None
+
     def page_limit(self, body: Any) -> int:
         """How many records the server meant to send in a full page."""
         return self.cap or self.page_size
@@ -230,6 +235,8 @@ class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
         self.stream = stream
         self.records_key = records_key
         self._seen: set[str] = set()
+        #: Why the last page ended the stream (None while it goes on).
+        self.end_reason: str | None = None
         self._reset_guard(primary_keys)
 
     @override
@@ -237,6 +244,7 @@ class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
         link = lookup(json_body(response), self.next_key)
         if not link or not isinstance(link, str):
             self.check_page(response)
+            self.end_reason = "next URL absent"
             return None
         url = urljoin(response.url, link)
         if origin_of(url) != self.origin:

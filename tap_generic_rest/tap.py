@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import click
 from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -19,6 +20,7 @@ from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.failures import stream_map_error
 from tap_generic_rest.incremental import to_moment
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
+from tap_generic_rest.probe import DEFAULT_PROBE_PAGES, run_probe_command
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
 from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
@@ -157,6 +159,13 @@ COMMON_SETTINGS = th.PropertiesList(
             "whose indexing lags; records read again are emitted again."
         ),
     ),
+    th.Property(
+        "probe_pages",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_PROBE_PAGES,
+        title="Probe pages",
+        description="--probe: pages fetched per stream at most (--probe-pages overrides).",
+    ),
 )
 
 
@@ -274,6 +283,57 @@ class TapGenericRest(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         return [stream_class(tap=self) for stream_class in self.source.streams]
+
+    # --- command line: the SDK's, plus --probe ------------------------------------------
+
+    @override
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name == "about_format":
+                param.help = "Output style of --about, or json for --probe."
+        command.params.extend(
+            [
+                click.Option(
+                    ["--probe"],
+                    is_flag=True,
+                    help=(
+                        "Fetch a few pages of each selected stream and report requests, "
+                        "paging decisions and schema drift; writes no RECORD or STATE. "
+                        "Exit 0: fits, 1: drift, 2: failure."
+                    ),
+                ),
+                click.Option(
+                    ["--probe-pages"],
+                    type=click.IntRange(min=1),
+                    help=f"Pages per stream for --probe (default {DEFAULT_PROBE_PAGES}).",
+                ),
+            ]
+        )
+        return command
+
+    @override
+    @classmethod
+    def invoke(
+        cls,
+        *,
+        probe: bool = False,
+        probe_pages: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Run the tap, or with ``--probe`` report on a sample of each stream and exit."""
+        if probe and not kwargs.get("about"):
+            run_probe_command(
+                cls,
+                config=kwargs.get("config"),
+                catalog=kwargs.get("catalog"),
+                state=kwargs.get("state"),
+                about_format=kwargs.get("about_format"),
+                probe_pages=probe_pages,
+            )
+            return
+        super().invoke(**kwargs)
 
 
 def _base_url_errors(value: str) -> list[str]:

@@ -268,3 +268,32 @@ def test_single_page_has_no_params_and_stops():
     assert spec.url_params(None, 10) == {}
     paginator.advance(make_response({"roles": rows(0, 3)}))
     assert paginator.finished
+
+
+# --- why paging stopped (what --probe reports) -----------------------------------------
+
+
+def test_each_paginator_says_why_it_stopped():
+    offset = OffsetPaginator(page_size=2, records_key="data", stream="s", total_key="total")
+    offset.advance(make_response({"data": rows(0, 2), "total": 3}))
+    assert offset.end_reason is None
+    offset.advance(make_response({"data": rows(2, 1), "total": 3}))
+    assert offset.end_reason == "total of 3 reached"
+    start_at = StartAtPaginator(page_size=2, records_key="values", stream="s")
+    start_at.advance(make_response({"values": rows(0, 2), "startAt": 0, "isLast": True}))
+    assert start_at.end_reason == "isLast"
+    next_url = NextUrlPaginator(next_key="paging.next", origin=ORIGIN, stream="s")
+    next_url.advance(make_response({"data": rows(0, 1), "paging": {"next": "/v1/x?offset=1"}}))
+    assert next_url.end_reason is None
+    next_url.advance(make_response({"data": rows(1, 1), "paging": {}}))
+    assert next_url.finished
+    assert next_url.end_reason == "next URL absent"
+
+
+def test_a_paginator_says_when_it_asks_only_to_confirm_a_short_page():
+    offset = OffsetPaginator(page_size=10, records_key="data", stream="s")
+    offset.advance(make_response({"data": rows(0, 4)}))
+    assert not offset.finished
+    assert offset.confirming_short_page
+    offset.advance(make_response({"data": rows(4, 4)}))  # the server caps at 4
+    assert not offset.confirming_short_page
