@@ -22,7 +22,7 @@ from sandbox.oddities import drift_fields
 from tap_generic_rest.drift import json_type
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.pagination import OffsetPaginator, SinglePage
-from tap_generic_rest.probe import DRIFT, FAILED, NoMessages, probe
+from tap_generic_rest.probe import DRIFT, FAILED, probe
 from tap_generic_rest.probe.watch import Decision, decide
 from tap_generic_rest.registry import all_sources
 from tap_generic_rest.sources.chat import RolesStream, RoomsStream, TeamsStream
@@ -226,7 +226,7 @@ def test_retried_requests_are_shown_with_what_went_wrong() -> None:
 def test_drift_is_found_and_the_widened_schema_is_never_written(sandbox: Sandbox) -> None:
     """A sync widens the schema and writes a SCHEMA message; the probe writes nothing."""
     with Sandbox(seed=2, default_size=8, undeclared_fields=False, drift=True) as drifting:
-        tap = TapGenericRest(config=drifting.tap_config("oncall"), message_writer=NoMessages())
+        tap = TapGenericRest(config=drifting.tap_config("oncall"))
         out = io.StringIO()
         with redirect_stdout(out):
             report, failure = probe(tap, 3)
@@ -248,7 +248,7 @@ def test_a_record_without_its_key_fails_its_stream_and_the_probe_goes_on() -> No
     config = {"source": "oncall", "base_url": "https://api.example.com", "api_token": "t0ken"}
     with requests_mock.Mocker() as mock:
         mock.get(requests_mock.ANY, json=answer)
-        report, failure = probe(TapGenericRest(config=config, message_writer=NoMessages()), 3)
+        report, failure = probe(TapGenericRest(config=config), 3)
     assert isinstance(failure, ResponseShapeError)
     parts = {part.name: part for part in report.streams}
     assert len(parts) == len(all_sources()["oncall"].streams)  # every stream was probed

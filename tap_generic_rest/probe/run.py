@@ -98,10 +98,10 @@ def probe(tap: TapGenericRest, max_pages: int) -> tuple[ProbeReport, Exception |
     other (refused credentials, a server error after the retries, a bad setting) stops
     it. A child stream is probed after its parent, with the child contexts of the
     parent's first records (:data:`CHILD_SAMPLE`), when the parent is selected too.
-
-    Build ``tap`` with ``message_writer=NoMessages()``: a sync loop may write a SCHEMA
-    message when the server's types drift, and a probe writes none.
     """
+    # A sync loop writes a SCHEMA message when the server's types drift; a probe writes
+    # no message at all, whatever the streams do.
+    tap.message_writer = NoMessages()
     report = ProbeReport(source=tap.source.name, max_pages=max_pages)
     first_failure: Exception | None = None
     pending: list[tuple[Stream, Sequence[Context | None]]] = [
@@ -166,7 +166,6 @@ def run_probe_command(
         catalog=None if catalog is None else orjson.loads(catalog.read()),
         parse_env_config=config.parse_env,
         validate_config=True,
-        message_writer=NoMessages(),
     )
     max_pages = int(probe_pages or tap.config.get("probe_pages") or DEFAULT_PROBE_PAGES)
     report, failure = probe(tap, max_pages)
