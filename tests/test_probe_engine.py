@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests_mock
+from singer_sdk.pagination import JSONPathPaginator as SDKJSONPathPaginator
 from singer_sdk.pagination import OffsetPaginator as SDKOffsetPaginator
+from singer_sdk.pagination import PageNumberPaginator as SDKPageNumberPaginator
 from typing_extensions import override
 
 from sandbox import Sandbox
@@ -256,3 +258,12 @@ def test_a_record_without_its_key_fails_its_stream_and_the_probe_goes_on() -> No
     assert "has its primary key id missing or null" in parts["users"].error
     assert all(p.error is None for name, p in parts.items() if name != "users")
     assert report.exit_code == FAILED
+
+
+def test_the_next_page_is_named_by_the_kind_of_token() -> None:
+    numbered = SDKPageNumberPaginator(1)
+    numbered.advance(make_response({"data": [{"id": "1"}]}))
+    assert decide(numbered) == Decision(more=True, reason="next page 2")
+    cursor = SDKJSONPathPaginator("$.next")
+    cursor.advance(make_response({"data": [{"id": "1"}], "next": "c2"}))
+    assert decide(cursor) == Decision(more=True, reason='next page, token "c2"')

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import ParseResult, parse_qsl, urlsplit
 
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
+from singer_sdk.pagination import OffsetPaginator as SDKOffsetPaginator
 from typing_extensions import override
 
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.pagination import page_end
 from tap_generic_rest.payload import BodyNotJSONError, select_records
+from tap_generic_rest.probe.findings import example
 from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:
@@ -191,10 +193,12 @@ def decide(paginator: BaseAPIPaginator[Any]) -> Decision:
     token = paginator.current_value
     if isinstance(token, ParseResult):
         where = f"next URL {token.path}" + (f"?{token.query}" if token.query else "")
-    elif isinstance(token, int):
+    elif isinstance(paginator, SDKOffsetPaginator):
         where = f"next page at offset {token}"
+    elif isinstance(token, int):
+        where = f"next page {token}"
     else:
-        where = "next page"
+        where = f"next page, token {example(token)}"
     if getattr(paginator, "confirming_short_page", False):
         where += ", to confirm the short page was the last"
     return Decision(more=True, reason=where)
