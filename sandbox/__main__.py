@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE[.STREAM],...",
         help="serve these sources or streams as bare JSON arrays, without their envelope",
     )
+    add(
+        "--lean",
+        action="store_true",
+        help="lean records where a stream has a lean shape (helpdesk.contacts), for benchmarks",
+    )
     add("--ready-file", type=Path, help="write the URL here once listening")
     return parser
 
@@ -112,6 +117,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         chat_count_cap=args.chat_count_cap,
         undeclared_fields=args.undeclared_fields,
         bare_arrays=[name for name in args.bare_arrays.split(",") if name],
+        lean=args.lean,
         log_requests=False,  # nobody reads the log of a long-running server
     )
 

@@ -28,6 +28,8 @@ class Sandbox:
     ``drift`` serve odd JSON and wrong-typed values (``sandbox/oddities.py``).
     ``bare_arrays`` names sources (``"statuspage"``) or streams (``"tracker.application_roles"``)
     served as bare JSON arrays, without their envelope, as the real Statuspage and Jira send them.
+    ``lean`` serves lean records where a stream has a lean shape (``sandbox.data.LEAN``: helpdesk
+    contacts with their scalar fields and ``location``, about 500 bytes), for benchmarks.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class Sandbox:
         tricky_values: bool = False,
         drift: bool = False,
         bare_arrays: Iterable[str] = (),
+        lean: bool = False,
     ) -> None:
         self.settings = Settings(
             seed=seed,
@@ -73,6 +76,7 @@ class Sandbox:
             tricky_values=tricky_values,
             drift=drift,
             bare_arrays=frozenset(bare_arrays),
+            lean=lean,
         )
         self._port = port
         self._app = App(self.settings)

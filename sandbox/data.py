@@ -1618,6 +1618,18 @@ GENERATORS: dict[tuple[str, str], tuple[Body, Patch]] = {
 }
 """Body and patch per (source, stream)."""
 
+#: Lean shapes (``Sandbox(lean=True)``): per stream, the fields a lean record keeps, scalars
+#: and one small object. A lean contact is about 600 bytes and 27 values, the shape of many
+#: real APIs' list endpoints, where the per-record cost of a tap shows most.
+LEAN: dict[tuple[str, str], tuple[str, ...]] = {
+    ("helpdesk", "contacts"): (
+        *("id", "type", "role", "external_id", "email", "phone", "name", "owner_id"),
+        *("created_at", "updated_at", "signed_up_at", "last_seen_at", "location"),
+        *("unsubscribed_from_emails", "workspace_id", "email_domain", "has_hard_bounced"),
+        *("marked_email_as_spam", "last_replied_at", "last_contacted_at", "browser"),
+    )
+}
+
 
 class _Bodies:
     """The cached bodies of one stream, built on first use (shared by all Sandboxes)."""
@@ -1635,7 +1647,7 @@ def _bodies(seed: int, source: str, stream: str, part: str) -> _Bodies:
 class StreamData:
     """Generates the records of one stream (or one part of a sliced stream) by index."""
 
-    __slots__ = ("_bodies", "_ctx", "_extra", "_make", "_patch", "_salt")
+    __slots__ = ("_bodies", "_ctx", "_extra", "_keep", "_make", "_patch", "_salt")
 
     def __init__(
         self,
@@ -1646,8 +1658,10 @@ class StreamData:
         part_index: int = 0,
         *,
         undeclared_fields: bool = True,
+        lean: bool = False,
     ) -> None:
         self._ctx = Ctx(seed, source, stream, part, part_index)
+        self._keep = LEAN.get((source, stream)) if lean else None
         self._make, self._patch = GENERATORS[(source, stream)]
         self._bodies = _bodies(seed, source, stream, part)
         self._salt = _salt(seed, source, stream)
@@ -1673,6 +1687,8 @@ class StreamData:
             body = slots[i & mask] or self._body(i & mask)
             record = body.copy()
             patch(record, i, mix64(salt | i), ctx)
+            if self._keep is not None:
+                record = {name: record[name] for name in self._keep}
             if extra and i & 7 == 1:
                 record[EXTRA_FIELD] = f"not in any schema ({i})"
             out.append(record)

@@ -116,6 +116,8 @@ class Settings:
     undeclared_fields: bool = True
     tricky_values: bool = False
     drift: bool = False
+    lean: bool = False
+    """Streams with a lean shape (``sandbox.data.LEAN``) serve only scalars and one object."""
     bare_arrays: frozenset[str] = frozenset()
     """Sources (``statuspage``) or streams (``tracker.application_roles``) whose pages are bare
     JSON arrays of records, as the real Statuspage and Jira's application roles answer."""
@@ -270,6 +272,7 @@ class App:
                 ep.part,
                 ep.part_index,
                 undeclared_fields=self.settings.undeclared_fields,
+                lean=self.settings.lean,
             )
             size = self.size(source, ep.stream, ep.part)
             # setdefault: two threads creating the same view keep one (and its mutations)
