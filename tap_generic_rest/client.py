@@ -25,7 +25,8 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_generic_rest.drift import compile_check, find_drift, widen
+from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
+from tap_generic_rest.drift import find_drift, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.guards import PageGuard
@@ -139,6 +140,8 @@ class GenericRestStream(IncrementalStream):
         self._schema_held = False
         self._schema_pending = False
         self._version_pending: int | None = None
+        #: ids of the current page's records the SDK's conformance could change.
+        self._to_conform: set[int] = set()
         quiet_expected_failures(self.logger)
 
     # --- request building -------------------------------------------------------
@@ -310,11 +313,17 @@ class GenericRestStream(IncrementalStream):
             records = self._page_guard.check_page(response)
         # Before any record of the page is emitted: the first SCHEMA message waits for the
         # first page, so a target creates its columns with every type that page holds.
-        check = self._type_check
-        if check is not None:
-            drifted = [record for record in records if check(record)]
+        flags = list(map(self._record_check, records))
+        if any(flags):
+            drifted = [record for record, flag in zip(records, flags, strict=True) if flag & DRIFT]
             if drifted:
                 self.admit(drifted)
+                flags = list(map(self._record_check, records))  # the widened schema's check
+        # The records the SDK's conformance could change, for the emitter (ids: the page's
+        # records are alive until the next page is parsed, after its last record is written).
+        self._to_conform = {
+            id(record) for record, flag in zip(records, flags, strict=True) if flag & CONFORM
+        }
         self.stats.page()
         return self.with_deletions(records, response)
 
@@ -363,9 +372,9 @@ class GenericRestStream(IncrementalStream):
     # --- values the schema does not allow ------------------------------------------
 
     @cached_property
-    def _type_check(self) -> Any:
-        """The schema's per-record type test (rebuilt when the schema widens)."""
-        return compile_check(self.effective_schema)
+    def _record_check(self) -> Any:
+        """The schema's per-record drift and conformance test (rebuilt when the schema widens)."""
+        return compile_record_check(self.effective_schema)
 
     def admit(self, records: list[dict[str, Any]]) -> None:
         """Widen the schema to admit every value of ``records``; say so in one new SCHEMA.
@@ -406,7 +415,7 @@ class GenericRestStream(IncrementalStream):
             self.primary_keys,
         )
         self._stream_maps = []
-        self.__dict__.pop("_type_check", None)
+        self.__dict__.pop("_record_check", None)
         self.__dict__.pop("record_emitter", None)
         self._write_schema_message()
 
@@ -486,6 +495,11 @@ class GenericRestStream(IncrementalStream):
         return super().generate_child_contexts(record, context)
 
     @cached_property
+    def _partitioned(self) -> bool:
+        """Whether the SDK copies partition keys into records after their page was checked."""
+        return bool(self.partitions)
+
+    @cached_property
     def record_emitter(self) -> RecordEmitter:
         """Writes this stream's RECORD messages; built at the first record of the sync."""
         return RecordEmitter(self)
@@ -496,7 +510,10 @@ class GenericRestStream(IncrementalStream):
         self.stats.records += 1
         if self._schema_held:
             self._release_schema()
-        if self.record_emitter.write(record):
+        conform = id(record) in self._to_conform
+        if self._partitioned and not conform:  # the SDK added the partition's keys since
+            conform = bool(self._record_check(record) & CONFORM)
+        if self.record_emitter.write(record, conform=conform):
             self.state_manager.is_flushed = False
         else:
             super()._write_record_message(record)

@@ -7,9 +7,8 @@ stream widens the field's type to admit what was seen and sends the new SCHEMA
 before the record (``GenericRestStream.admit``). This module is the one place
 that says what a schema allows:
 
-* :func:`compile_check`, a per-record test built once per schema (fast: one
-  ``type(value) in allowed`` per declared property), True when a record needs
-  a closer look;
+* :func:`allowed_classes`, what the per-record test (``checks.py``, which also
+  answers the SDK's conformance question in the same pass) compares classes with;
 * :func:`find_drift`, the closer look, listing each :class:`Drift`;
 * :func:`widen`, the change to the schema that admits it.
 
@@ -19,16 +18,10 @@ objects are followed. A schema without ``type`` (or with ``anyOf``...) allows an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-#: Checks one record; True when a value may not fit the schema.
-RecordCheck = Callable[[dict[str, Any]], bool]
-
-_MISSING = object()
-_MissingType = type(_MISSING)
 
 #: The Python classes a decoded JSON value of each schema type can have.
 _CLASSES: dict[str, frozenset[type]] = {
@@ -100,78 +93,12 @@ def _is_integral(value: Any) -> bool:
         return False
 
 
-def _classes(types: tuple[str, ...]) -> frozenset[type]:
-    allowed: set[type] = {_MissingType}
+def allowed_classes(types: tuple[str, ...]) -> frozenset[type]:
+    """The classes a decoded value may have under ``types`` (an integral float aside)."""
+    allowed: set[type] = set()
     for name in types:
         allowed |= _CLASSES.get(name, frozenset())
     return frozenset(allowed)
-
-
-def compile_check(schema: dict[str, Any]) -> RecordCheck | None:
-    """A fast test of a record against ``schema``; None when it allows every record.
-
-    True means "look closer" (:func:`find_drift`): a float in an integer field may
-    still be integral. False means every value fits.
-    """
-    return _compile_object(schema)
-
-
-def _compile_object(schema: dict[str, Any]) -> RecordCheck | None:
-    properties = schema.get("properties")
-    if not isinstance(properties, dict):
-        return None
-    flat: list[tuple[str, frozenset[type]]] = []
-    nested: list[tuple[str, Callable[[Any], bool]]] = []
-    for name, prop in properties.items():
-        types = declared_types(prop)
-        if types is not None:
-            flat.append((name, _classes(types)))
-        deeper = _compile_value(prop)
-        if deeper is not None:
-            nested.append((name, deeper))
-    if not flat and not nested:
-        return None
-    flat_items = tuple(flat)
-    nested_items = tuple(nested)
-
-    def check(record: dict[str, Any]) -> bool:
-        get = record.get
-        for name, allowed in flat_items:
-            if get(name, _MISSING).__class__ not in allowed:
-                return True
-        for name, deeper in nested_items:
-            value = get(name)
-            if value is not None and deeper(value):
-                return True
-        return False
-
-    return check
-
-
-def _compile_value(schema: Any) -> Callable[[Any], bool] | None:
-    """The check below one property: its object's properties, its array's items."""
-    if not isinstance(schema, dict):
-        return None
-    object_check = _compile_object(schema)
-    items = schema.get("items")
-    item_types = declared_types(items)
-    item_classes = _classes(item_types) if item_types is not None else None
-    item_deeper = _compile_value(items)
-    if object_check is None and item_classes is None and item_deeper is None:
-        return None
-
-    def check(value: Any) -> bool:
-        if value.__class__ is dict:
-            return object_check is not None and object_check(value)
-        if value.__class__ is list:
-            for item in value:
-                if item_classes is not None and item.__class__ not in item_classes:
-                    return True
-                if item_deeper is not None and item is not None and item_deeper(item):
-                    return True
-        return False
-
-    return check
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ can change them:
   properties are selected, the usual case);
 * conformance is checked only where the SDK could change a JSON value (a
   boolean-only property holding something else than true, false or null; an
-  object with ``additionalProperties`` unset holding undeclared keys); a record
-  that fails the check goes through the SDK's own ``conform_record_data_types``;
+  object with ``additionalProperties`` unset holding undeclared keys), by the
+  stream's one check per record (``checks.py``, together with the drift test);
+  a record it flags goes through the SDK's own ``conform_record_data_types``;
 * the message is serialised once with orjson; record lines are written in
   large chunks without a flush, and the next other message (SCHEMA, STATE...)
   is written after them and flushed as the SDK does, so a target sees all
@@ -30,17 +31,11 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from singer_sdk.helpers._typing import (
-    _is_exclusive_boolean_type,
-    conform_record_data_types,
-    is_object_type,
-    is_uniform_list,
-)
+from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
@@ -52,8 +47,6 @@ if TYPE_CHECKING:
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
 
-#: Checks one value against its schema: True when the SDK's conformance could change it.
-Check = Callable[[Any], bool]
 #: Deselected paths: ``None`` marks a property to drop, a dict the deselected paths below it.
 PruneTree = dict[str, "PruneTree | None"]
 
@@ -176,118 +169,6 @@ def prune(record: dict[str, Any], tree: PruneTree) -> None:
                     prune(value, below)
 
 
-def _always(_: Any) -> bool:
-    return True
-
-
-def _keeps_boolean(value: Any) -> bool:
-    # The SDK turns a value of a boolean-only property into `value != 0`, except
-    # None, and floats, which it checks first; true and false are unchanged.
-    return value is None or value.__class__ is bool or isinstance(value, float)
-
-
-def compile_object_check(schema: dict[str, Any]) -> Check | None:
-    """A check for an object the SDK conforms with ``schema``; None when it never changes one.
-
-    Mirrors ``_conform_record_data_types`` for values decoded from JSON; the schema
-    tests are the SDK's own functions, so both always agree on what a schema means.
-    """
-    properties: dict[str, Any] = schema["properties"]
-    declared = frozenset(properties)
-    strict = not schema.get("additionalProperties")
-    # The two usual cases are checked inline (a call per property costs more than the
-    # check): boolean-only properties, and objects that are nothing else.
-    booleans: list[str] = []
-    objects: list[tuple[str, Check]] = []
-    others: list[tuple[str, Check]] = []
-    for name, property_schema in properties.items():
-        check = compile_property_check(property_schema)
-        if check is None:
-            continue
-        if _is_exclusive_boolean_type(property_schema):
-            booleans.append(name)
-        elif _is_only_object(property_schema):
-            objects.append((name, compile_object_check(property_schema) or _always))
-        else:
-            others.append((name, check))
-    if not strict and not booleans and not objects and not others:
-        return None
-
-    def check_object(value: Any) -> bool:
-        if strict and not declared.issuperset(value):
-            return True  # the SDK drops undeclared keys (and warns)
-        get = value.get
-        for name in booleans:
-            item = get(name)
-            if item is not None and item.__class__ is not bool and not isinstance(item, float):
-                return True
-        for name, check in objects:
-            item = get(name)
-            if isinstance(item, dict) and check(item):
-                return True
-        # Plain loops: any() over a generator costs a frame per record here.
-        for name, check in others:  # noqa: SIM110
-            if name in value and check(value[name]):
-                return True
-        return False
-
-    return check_object
-
-
-def _is_only_object(schema: dict[str, Any]) -> bool:
-    """An object schema with properties, and neither an array nor boolean-only."""
-    return (
-        bool(is_object_type(schema))
-        and "properties" in schema
-        and not is_uniform_list(schema)
-        and not _is_exclusive_boolean_type(schema)
-    )
-
-
-def compile_property_check(schema: Any) -> Check | None:
-    """A check for one property's value; None when the SDK never changes it."""
-    if not isinstance(schema, dict):  # a boolean schema: leave its values to the SDK
-        return _always
-    as_list = bool(is_uniform_list(schema))
-    list_check = compile_items_check(schema["items"]) if as_list else None
-    as_object = bool(is_object_type(schema)) and "properties" in schema
-    object_check = compile_object_check(schema) if as_object else None
-    boolean = _is_exclusive_boolean_type(schema)
-    if list_check is None and object_check is None and not boolean:
-        return None
-
-    def check_property(value: Any) -> bool:
-        if as_list and isinstance(value, list):
-            return list_check is not None and list_check(value)
-        if as_object and isinstance(value, dict):
-            return object_check is not None and object_check(value)
-        return boolean and not _keeps_boolean(value)
-
-    return check_property
-
-
-def compile_items_check(schema: dict[str, Any]) -> Check | None:
-    """A check for the items of a uniform list; None when the SDK never changes one."""
-    objects = bool(is_object_type(schema))
-    # An object item schema without properties makes the SDK fail on any object
-    # item: such a record goes the SDK's way, to fail the same way.
-    unusable = objects and "properties" not in schema
-    object_check = compile_object_check(schema) if objects and not unusable else None
-    boolean = _is_exclusive_boolean_type(schema)
-    if object_check is None and not unusable and not boolean:
-        return None
-
-    def check_item(item: Any) -> bool:
-        if objects and isinstance(item, dict):
-            return unusable or (object_check is not None and object_check(item))
-        return boolean and not _keeps_boolean(item)
-
-    def check_items(items: list[Any]) -> bool:
-        return any(map(check_item, items))
-
-    return check_items
-
-
 def has_line_separators(line: bytes) -> bool:
     """Whether serialised UTF-8 ``line`` holds U+2028, U+2029 or U+0085.
 
@@ -361,10 +242,6 @@ class RecordEmitter:
         self.writer = stream._tap.message_writer  # type: ignore[assignment]  # checked above
         self.alias = stream.stream_maps[0].stream_alias
         self.prune_tree = compile_prune_tree(stream.mask)
-        schema = stream.effective_schema
-        self.check: Check | None = (
-            compile_object_check(schema) if "properties" in schema else _always
-        )
         self._clock = ExtractionClock()
         #: Records that needed the SDK's conformance or its serialisation.
         self.slow_records = 0
@@ -383,9 +260,11 @@ class RecordEmitter:
             return "the tap's message writer is not the fast writer"
         return ""
 
-    def write(self, record: dict[str, Any]) -> bool:
+    def write(self, record: dict[str, Any], *, conform: bool) -> bool:
         """Write ``record``'s RECORD message; False if it must go the SDK's way instead.
 
+        ``conform``: the record's check (``checks.py``, run on its page before any
+        record of it was written) says the SDK's conformance could change it.
         The record is pruned in place, as the SDK prunes it (the stream's state and
         child contexts see the pruned record either way).
         """
@@ -394,8 +273,7 @@ class RecordEmitter:
             return False
         if self.prune_tree:
             prune(record, self.prune_tree)
-        check = self.check
-        conformed = check is not None and check(record)
+        conformed = conform
         if conformed:
             stream = self.stream
             record = conform_record_data_types(
