@@ -29,7 +29,7 @@ class Sandbox:
     ``bare_arrays`` names sources (``"statuspage"``) or streams (``"tracker.application_roles"``)
     served as bare JSON arrays, without their envelope, as the real Statuspage and Jira send them.
     ``lean`` serves lean records where a stream has a lean shape (``sandbox.data.LEAN``: helpdesk
-    contacts with their scalar fields and ``location``, about 500 bytes), for benchmarks.
+    contacts with most of their scalar fields and ``location``, about 650 bytes), for benchmarks.
     """
 
     def __init__(

@@ -15,6 +15,8 @@ import importlib.resources
 import logging
 from functools import cached_property
 from http import HTTPStatus
+from itertools import filterfalse
+from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -311,6 +313,7 @@ class GenericRestStream(IncrementalStream):
         # records that a change of the data moved into this page are dropped.
         if self._page_guard is not None:
             records = self._page_guard.check_page(response)
+        self._report_undeclared(records)
         # Before any record of the page is emitted: the first SCHEMA message waits for the
         # first page, so a target creates its columns with every type that page holds.
         flags = list(map(self._record_check, records))
@@ -334,6 +337,10 @@ class GenericRestStream(IncrementalStream):
         would hide the problem.
         """
         keys = self.primary_keys or ()
+        if set(map(type, records)) <= {dict} and not any(
+            None in map(methodcaller("get", key), records) for key in keys
+        ):
+            return  # the usual page, without a loop in Python
         for position, record in enumerate(records, start=1):
             if record.__class__ is not dict:
                 problem = f"is a JSON {_json_kind(record)}, not an object"
@@ -355,9 +362,18 @@ class GenericRestStream(IncrementalStream):
     ) -> dict[str, Any] | None:
         if self.record_filter is not None and not self.record_filter(row):
             return None  # changed before the bookmark: the API could not leave it out
-        if self._declared.issuperset(row):  # the usual case, without building a set per record
-            return row
-        undeclared = row.keys() - self._declared
+        return row
+
+    def _report_undeclared(self, records: list[dict[str, Any]]) -> None:
+        """Warn once per field about fields the schema does not declare (they pass through)."""
+        declared = self._declared
+        if all(map(declared.issuperset, records)):  # the usual page, without a loop in Python
+            return
+        if self.record_filter is not None:  # only the records that will be written
+            records = list(filter(self.record_filter, records))
+        undeclared = set().union(
+            *(record.keys() - declared for record in filterfalse(declared.issuperset, records))
+        )
         if undeclared and not undeclared <= self._reported_undeclared:
             self._reported_undeclared |= undeclared
             self.logger.warning(
@@ -367,7 +383,6 @@ class GenericRestStream(IncrementalStream):
                 self.name,
                 ", ".join(sorted(undeclared)),
             )
-        return row
 
     # --- values the schema does not allow ------------------------------------------
 

@@ -18,10 +18,12 @@ objects are followed. A schema without ``type`` (or with ``anyOf``...) allows an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: The Python classes a decoded JSON value of each schema type can have.
 _CLASSES: dict[str, frozenset[type]] = {

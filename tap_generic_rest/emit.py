@@ -97,6 +97,11 @@ class FastSingerWriter(SimpleSingerWriter):
         data = b"".join(self._lines)
         self._lines.clear()
         self._size = 0
+        # orjson writes U+0085, U+2028 and U+2029 unescaped, as JSON allows; str.splitlines()
+        # splits on them, so they are escaped (as the SDK's writer escapes all non-ASCII).
+        # One scan of the chunk, not one per line: no such character spans two lines.
+        if not data.isascii() and has_line_separators(data):
+            data = escape_line_separators(data)
         out = sys.stdout  # looked up each time: tests redirect it
         buffer = getattr(out, "buffer", None)
         if buffer is not None:  # the text layer holds nothing: every text write is flushed
@@ -295,9 +300,5 @@ class RecordEmitter:
             return False
         if conformed:
             self.slow_records += 1
-        # orjson writes U+0085, U+2028 and U+2029 unescaped, as JSON allows; str.splitlines()
-        # splits on them, so they are escaped (as the SDK's writer escapes all non-ASCII).
-        if not line.isascii() and has_line_separators(line):
-            line = escape_line_separators(line)
         writer.write_line(line)
         return True

@@ -26,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
+from itertools import repeat
+from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -91,6 +93,15 @@ class PageGuard:
             return ("k", *(_hashable(record.get(key)) for key in keys))
         return ("r", _digest(record))
 
+    def identities(self, records: list[Any]) -> list[Hashable]:
+        """Each record's :meth:`identity`; a page keyed by one scalar field without a loop."""
+        keys = self.primary_keys
+        if len(keys) == 1 and set(map(type, records)) == {dict}:
+            values = list(map(methodcaller("get", keys[0]), records))
+            if _SCALARS.issuperset(map(type, values)):
+                return list(zip(repeat("k"), values))
+        return [self.identity(record) for record in records]
+
     def check_page(self, response: requests.Response) -> list[Any]:
         """The page's records not emitted yet; raise PaginationError for a looping server.
 
@@ -112,7 +123,7 @@ class PageGuard:
         if not records:
             return records
         fingerprint = _digest([records[0], records[-1]])
-        identities = [self.identity(record) for record in records]
+        identities = self.identities(records)
         seen = set().union(*self._pages) if self._pages else set()
         kept = [r for r, key in zip(records, identities, strict=True) if key not in seen]
         if not kept:
@@ -157,6 +168,10 @@ class PageGuard:
 
     def _where(self, response: requests.Response) -> str:
         return f"at {response.request.path_url.split('?', 1)[0]}" if response.request else ""
+
+
+#: Classes of primary key values that are their own identity.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _hashable(value: Any) -> Hashable:

@@ -29,6 +29,7 @@ from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.json import serialize_json
 
 from sandbox import Sandbox
+from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
 from tap_generic_rest.emit import (
     ExtractionClock,
     FastSingerWriter,
@@ -38,7 +39,6 @@ from tap_generic_rest.emit import (
     has_line_separators,
     prune,
 )
-from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
 from tap_generic_rest.registry import all_sources
 from tap_generic_rest.sources.helpdesk import CompaniesStream
 from tap_generic_rest.tap import TapGenericRest

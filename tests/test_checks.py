@@ -1,0 +1,103 @@
+"""The one check per record (checks.py) never misses drift nor a record the SDK would change.
+
+The conformance half is checked against the SDK itself in test_fastpath.py; here the
+drift half against ``find_drift``, on wide objects (checked by signature) and small ones
+(property by property), and the memory of signatures.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tap_generic_rest import checks
+from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
+from tap_generic_rest.drift import find_drift
+from tests.test_fastpath import SCHEMAS, VALUES, _records
+
+WIDE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": True,
+    "properties": {
+        **{f"s{i}": {"type": ["string", "null"]} for i in range(14)},
+        "i": {"type": ["integer", "null"]},
+        "b": {"type": ["boolean", "null"]},
+        "o": {
+            "type": ["object", "null"],
+            "properties": {"k": {"type": "integer"}, "t": {"type": ["boolean", "null"]}},
+        },
+        "a": {
+            "type": ["array", "null"],
+            "items": {"type": "object", "properties": {"n": {"type": "number"}}},
+        },
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+ODD_VALUES = [*VALUES, 1.0, Decimal("1.5"), 10**30, {"k": 1.0}, {"k": "x"}, [{"n": "1"}], ["t"]]
+
+
+def _wide_records() -> list[dict[str, Any]]:
+    base = {f"s{i}": f"v{i}" for i in range(14)}
+    out = [dict(base)]
+    for value in ODD_VALUES:
+        for key in ("i", "b", "o", "a", "tags", "s3", "undeclared"):
+            out.append({**base, key: value})
+            out.append({key: value, **base})  # another order of the keys: another signature
+            out.append({**base, "o": {"k": 1, "t": value}, "a": [{"n": value}], key: value})
+    return out
+
+
+@pytest.mark.parametrize("schema", [*SCHEMAS, WIDE])
+def test_every_drift_is_flagged(schema: dict[str, Any]) -> None:
+    check = compile_record_check(schema)
+    records = [*_records(), *_wide_records()]
+    drifting = 0
+    for _ in range(2):  # the second time from what the check remembered
+        for record in records:
+            flags = check(record)
+            if find_drift(record, schema):
+                drifting += 1
+                assert flags & DRIFT, record
+    assert drifting > 0
+
+
+def test_a_wide_object_reports_what_each_value_raises() -> None:
+    check = compile_record_check(WIDE)
+    base = {f"s{i}": "v" for i in range(14)}
+    assert check(base) == 0
+    assert check({**base, "b": 1}) == DRIFT | CONFORM  # the SDK would turn 1 into true
+    assert check({**base, "s0": 5}) == DRIFT
+    assert check({**base, "o": {"k": "x"}}) == DRIFT
+    assert check({**base, "a": [{"n": 1}, {"n": "1"}]}) == DRIFT
+    assert check({**base, "tags": ["a", None]}) == DRIFT
+    assert check({**base, "o": {"k": 1, "t": "yes"}}) == DRIFT | CONFORM
+    assert check({**base, "extra": [1]}) == 0  # additionalProperties: passed through
+
+
+def test_a_closed_object_flags_undeclared_keys_for_the_sdk() -> None:
+    closed = copy.deepcopy(WIDE)
+    closed["additionalProperties"] = False
+    check = compile_record_check(closed)
+    base = {f"s{i}": "v" for i in range(14)}
+    assert check(base) == 0
+    assert check({**base, "extra": 1}) == CONFORM
+
+
+def test_signatures_are_forgotten_past_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "MAX_SIGNATURES", 4)
+    check = compile_record_check(WIDE)
+    base = {f"s{i}": "v" for i in range(14)}
+    for i in range(50):  # a new key (a new signature) in every record
+        assert check({**base, f"new{i}": i}) == 0
+        assert check({**base, f"new{i}": i, "i": "x"}) == DRIFT
+    cells = [cell.cell_contents for cell in check.__closure__ or ()]
+    plans = [value for value in cells if isinstance(value, dict)]
+    assert plans
+    assert all(len(plan) <= 4 for plan in plans)
+
+
+def test_a_schema_without_properties_sends_every_record_to_the_sdk() -> None:
+    assert compile_record_check({"type": "object"})({"a": 1}) == CONFORM
