@@ -7,21 +7,25 @@
   null; undeclared keys of an object whose ``additionalProperties`` is unset)?
   Then the record goes through the SDK's own conformance.
 
-Both answers depend only on which keys an object has and the classes of their
-values, except inside nested objects and arrays. So an object check remembers, per
-*signature* (its keys, in order: records of one API almost always share a handful),
-the classes each position may hold without anything to report, and which nested
-values to look into. A record then costs one tuple of its keys, one dict lookup
-and one pass in C over its values' classes (``all(map(contains, ...))``), plus its
-nested objects, whatever the number of properties the schema declares; only a
-record with something to report is looked at value by value. What a property's
-class means is decided by the same rules as before, written once here:
+Both answers depend only on the classes of values (and on undeclared keys), down
+through nested objects and arrays. What a value of a class means under its
+property's schema is decided once (:func:`_value_step`) by the same rules as
+before, written once here:
 
 * drift: a value's exact class among the classes its declared ``type`` allows
   (``drift.allowed_classes``); nested objects and array items are followed;
 * conformance: the SDK's own schema tests (``is_uniform_list``, ``is_object_type``,
   ``_is_exclusive_boolean_type``) mirror ``_conform_record_data_types`` for values
   decoded from JSON.
+
+The checks made of these rules (closures per object and per array, remembering
+what each property name and class meant) say exactly which flags a record raises.
+From them, :func:`compile_record_check` generates ONE flat function per schema
+(``_Generator``): per declared property a ``get`` and one class test against the
+classes that need nothing, nested objects and arrays inlined, no call per value.
+A record with nothing to report (nearly all of them) costs that one function; any
+other goes to the exact checks. Property names enter the code only as ``repr``
+literals; everything else is bound as a value, never written as code.
 
 Flags over-approximate, never miss: a record flagged for drift may turn out to
 fit (an integral float in an integer field), a record flagged for conformance goes
@@ -30,9 +34,10 @@ the SDK's slower but exact way.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from operator import contains
 from typing import Any
 
 from singer_sdk.helpers._typing import (
@@ -49,21 +54,18 @@ DRIFT = 1
 CONFORM = 2
 BOTH = DRIFT | CONFORM
 
-#: Signatures (and property classes) remembered per object schema; past that many the memory
-#: starts again, so a server sending new keys in every record cannot grow it.
-MAX_SIGNATURES = 512
+#: What (property name, value class) pairs mean, remembered per object schema; past that many
+#: the memory starts again, so a server sending new keys in every record cannot grow it.
+MAX_REMEMBERED = 512
 
 #: Checks one value: the flags it raises (0: it fits, and the SDK leaves it as it is).
 ValueCheck = Callable[[Any], int]
-#: What a signature or a class means: flags raised at once, and a check to run on the value.
+#: What a value of a class means: flags raised at once, and a check to run on the value.
 _Step = tuple[int, "ValueCheck | None"]
 
 #: Classes whose values the SDK leaves as they are in a boolean-only property: it turns
 #: anything else into ``value != 0`` (floats it checks first, None it keeps).
 _KEEPS_BOOLEAN = (type(None), bool, float)
-#: Declared properties up to which an object is checked property by property; a wider one
-#: (a record) is checked by signature.
-_FEW_PROPERTIES = 12
 _MISSING = object()
 _Missing = type(_MISSING)
 #: The classes of decoded JSON values (the exact decoder's Decimal included).
@@ -74,7 +76,7 @@ def compile_record_check(schema: dict[str, Any]) -> ValueCheck:
     """The check of a stream's records against its (effective) schema."""
     if "properties" not in schema:
         return _conform_always  # the SDK's conformance needs properties: leave it to the SDK
-    return _object(schema, BOTH)
+    return _generate(_object(schema, BOTH))
 
 
 def _conform_always(_: Any) -> int:
@@ -96,7 +98,7 @@ def _object(schema: dict[str, Any], kinds: int) -> ValueCheck:
     def step(name: str, cls: type) -> _Step:
         found = steps.get((name, cls))
         if found is None:
-            if len(steps) >= MAX_SIGNATURES:
+            if len(steps) >= MAX_REMEMBERED:
                 steps.clear()
             if name in properties:
                 found = _value_step(properties[name], cls, kinds, item=False)
@@ -127,41 +129,9 @@ def _object(schema: dict[str, Any], kinds: int) -> ValueCheck:
                 flags |= deeper(item)
         return flags
 
-    if len(properties) > _FEW_PROPERTIES:
-        return _by_signature(fits, slowly)
-    return _by_property(properties, strict, fits, slowly)
-
-
-def _by_signature(
-    fits: Callable[[str], tuple[frozenset[type], dict[type, ValueCheck]]],
-    slowly: ValueCheck,
-) -> ValueCheck:
-    """A wide object's check: per signature (its keys), what each position may hold."""
-    plans: dict[tuple[str, ...], tuple[tuple[frozenset[type], ...], tuple[Any, ...]]] = {}
-
-    def learn(keys: tuple[str, ...]) -> tuple[tuple[frozenset[type], ...], tuple[Any, ...]]:
-        if len(plans) >= MAX_SIGNATURES:
-            plans.clear()
-        each = [fits(name) for name in keys]
-        nested = tuple(
-            (name, deeper) for name, (_, deeper) in zip(keys, each, strict=True) if deeper
-        )
-        plan = plans[keys] = (tuple(quiet for quiet, _ in each), nested)
-        return plan
-
-    def check(value: dict[str, Any]) -> int:
-        keys = tuple(value)
-        plan = plans.get(keys) or learn(keys)
-        if not all(map(contains, plan[0], map(type, value.values()))):
-            return slowly(value)
-        flags = 0
-        for name, deeper in plan[1]:
-            item = value[name]
-            found = deeper.get(item.__class__)
-            if found is not None:
-                flags |= found(item)
-        return flags
-
+    check = _by_property(properties, strict, fits, slowly)
+    declared = frozenset(properties) if strict else None
+    _SHAPES[check] = _ObjectShape(tuple(properties), declared, fits)
     return check
 
 
@@ -171,7 +141,7 @@ def _by_property(
     fits: Callable[[str], tuple[frozenset[type], dict[type, ValueCheck]]],
     slowly: ValueCheck,
 ) -> ValueCheck:
-    """A small object's check: one class test per declared property (a missing one fits)."""
+    """An object's check: one class test per declared property (a missing one fits)."""
     declared = frozenset(properties)
     tests = []
     nested = []
@@ -208,11 +178,11 @@ def _items(schema: Any, kinds: int) -> ValueCheck:
         step = steps[cls] = _value_step(schema, cls, kinds, item=True)
         return step
 
-    quiet = frozenset(cls for cls in _JSON_CLASSES if learn(cls) == (0, None))
+    quiet = frozenset(cls for cls in _JSON_CLASSES if learn(cls)[0] == 0)
 
     def check(values: list[Any]) -> int:
         classes = set(map(type, values))
-        if quiet.issuperset(classes):
+        if quiet.issuperset(classes) and not any(steps[cls][1] for cls in classes):
             return 0
         flags = 0
         for cls in classes:
@@ -225,6 +195,7 @@ def _items(schema: Any, kinds: int) -> ValueCheck:
                         flags |= deeper(item)
         return flags
 
+    _SHAPES[check] = _ItemsShape(quiet, {cls: step[1] for cls, step in steps.items() if step[1]})
     return check
 
 
@@ -273,3 +244,108 @@ def _either(first: ValueCheck | None, second: ValueCheck | None) -> ValueCheck |
     if second is None:
         return first
     return lambda value: first(value) | second(value)
+
+
+# --- one generated function per schema ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ObjectShape:
+    """What generating an object check's code needs: its properties, in order."""
+
+    names: tuple[str, ...]
+    #: The declared names, when undeclared keys are to be flagged.
+    declared: frozenset[str] | None
+    fits: Callable[[str], tuple[frozenset[type], dict[type, ValueCheck]]]
+
+
+@dataclass(frozen=True)
+class _ItemsShape:
+    """What generating an items check's code needs."""
+
+    quiet: frozenset[type]
+    deeper: dict[type, ValueCheck]
+
+
+#: The shape of each object and items check, for the code generator.
+_SHAPES: weakref.WeakKeyDictionary[ValueCheck, _ObjectShape | _ItemsShape] = (
+    weakref.WeakKeyDictionary()
+)
+#: Nesting below which the generated code calls the nested check instead of inlining it.
+_MAX_INLINE_DEPTH = 6
+
+
+class _Generator:
+    """Writes one Python function that tells, in one pass, that a record needs nothing.
+
+    The generated function returns 0 at once for such a record, and hands any other
+    one to the closures' exact check (``exact(r)``), which says which flags it raises.
+    Nothing from the schema or the data is written into the code but property names,
+    as ``repr`` string literals; every other value (sets of classes, checks) is a
+    name bound in the function's namespace.
+    """
+
+    def __init__(self) -> None:
+        self.lines = ["def generated(r):"]
+        self.namespace: dict[str, Any] = {"M": _MISSING}
+        self.count = 0
+
+    def name(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def const(self, value: Any) -> str:
+        key = self.name("k")
+        self.namespace[key] = value
+        return key
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def object(self, check: ValueCheck, var: str, indent: int, depth: int) -> None:
+        shape = _SHAPES[check]
+        assert isinstance(shape, _ObjectShape)
+        if shape.declared is not None:
+            self.emit(indent, f"if not {self.const(shape.declared)}.issuperset({var}):")
+            self.emit(indent + 1, "return exact(r)")
+        get = self.name("g")
+        self.emit(indent, f"{get} = {var}.get")
+        for name in shape.names:
+            quiet, deeper = shape.fits(name)
+            if quiet.issuperset(_JSON_CLASSES) and not deeper:
+                continue
+            item = self.name("v")
+            self.emit(indent, f"{item} = {get}({name!r}, M)")
+            if not quiet.issuperset(_JSON_CLASSES):
+                self.emit(indent, f"if {item}.__class__ not in {self.const(quiet | {_Missing})}:")
+                self.emit(indent + 1, "return exact(r)")
+            self.deeper(deeper, item, indent, depth)
+
+    def deeper(self, deeper: dict[type, ValueCheck], var: str, indent: int, depth: int) -> None:
+        for cls, check in deeper.items():
+            shape = _SHAPES.get(check)
+            self.emit(indent, f"if {var}.__class__ is {self.const(cls)}:")
+            if shape is None or depth >= _MAX_INLINE_DEPTH:
+                self.emit(indent + 1, f"if {self.const(check)}({var}):")
+                self.emit(indent + 2, "return exact(r)")
+            elif isinstance(shape, _ObjectShape):
+                self.emit(indent + 1, "pass")
+                self.object(check, var, indent + 1, depth + 1)
+            else:
+                item = self.name("i")
+                self.emit(indent + 1, f"for {item} in {var}:")
+                self.emit(indent + 2, f"if {item}.__class__ not in {self.const(shape.quiet)}:")
+                self.emit(indent + 3, "return exact(r)")
+                self.deeper(shape.deeper, item, indent + 2, depth + 1)
+
+
+def _generate(check: ValueCheck) -> ValueCheck:
+    """One flat function doing ``check``'s work for records with nothing to report."""
+    generator = _Generator()
+    generator.object(check, "r", 1, 0)
+    generator.emit(1, "return 0")
+    generator.namespace["exact"] = check
+    code = compile("\n".join(generator.lines), "<record check>", "exec")
+    exec(code, generator.namespace)  # noqa: S102  # names as repr literals, values as bindings
+    generated: ValueCheck = generator.namespace["generated"]
+    return generated

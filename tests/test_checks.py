@@ -1,8 +1,8 @@
 """The one check per record (checks.py) never misses drift nor a record the SDK would change.
 
 The conformance half is checked against the SDK itself in test_fastpath.py; here the
-drift half against ``find_drift``, on wide objects (checked by signature) and small ones
-(property by property), and the memory of signatures.
+drift half against ``find_drift``, both through the generated function and the exact
+checks it hands records to, and the memory they keep.
 """
 
 from __future__ import annotations
@@ -86,17 +86,42 @@ def test_a_closed_object_flags_undeclared_keys_for_the_sdk() -> None:
     assert check({**base, "extra": 1}) == CONFORM
 
 
-def test_signatures_are_forgotten_past_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks, "MAX_SIGNATURES", 4)
-    check = compile_record_check(WIDE)
+def _dicts_in(function: Any, seen: set[int]) -> list[dict[Any, Any]]:
+    """The dicts a check's closures hold, followed through the functions they hold."""
+    found: list[dict[Any, Any]] = []
+    for cell in getattr(function, "__closure__", None) or ():
+        value = cell.cell_contents
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, dict):
+            found.append(value)
+        elif callable(value):
+            found += _dicts_in(value, seen)
+    return found
+
+
+def test_what_is_remembered_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "MAX_REMEMBERED", 4)
+    closed = copy.deepcopy(WIDE)
+    closed["additionalProperties"] = False
+    check = compile_record_check(closed)
     base = {f"s{i}": "v" for i in range(14)}
-    for i in range(50):  # a new key (a new signature) in every record
-        assert check({**base, f"new{i}": i}) == 0
-        assert check({**base, f"new{i}": i, "i": "x"}) == DRIFT
-    cells = [cell.cell_contents for cell in check.__closure__ or ()]
-    plans = [value for value in cells if isinstance(value, dict)]
-    assert plans
-    assert all(len(plan) <= 4 for plan in plans)
+    for i in range(50):  # a new undeclared key in every record: each one looked at closely
+        assert check({**base, f"new{i}": i}) == CONFORM
+    exact = check.__globals__["exact"]  # the generated function's exact checks
+    remembered = [d for d in _dicts_in(exact, set()) if d and isinstance(next(iter(d)), tuple)]
+    assert remembered
+    assert all(len(memory) <= 4 for memory in remembered)
+
+
+def test_property_names_are_data_in_the_generated_code() -> None:
+    name = "x'): pass\nimport os  #"
+    schema = {"type": "object", "properties": {name: {"type": "string"}, "ok": {"type": "integer"}}}
+    check = compile_record_check(schema)
+    assert check({name: "v", "ok": 1}) == 0
+    assert check({name: 1, "ok": 1}) == DRIFT
+    assert "os" not in check.__globals__
 
 
 def test_a_schema_without_properties_sends_every_record_to_the_sdk() -> None:
