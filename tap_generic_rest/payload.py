@@ -11,9 +11,10 @@ Two decoders, one result: every value exactly as the server sent it.
 * the standard library's ``json`` (:func:`exact_loads`), for the pages that need
   it: a body orjson refuses that ``json`` accepts (a UTF-8 byte order mark, a
   lone UTF-16 surrogate such as Node servers write when they cut an emoji in
-  half, ``NaN``), and a body holding a run of 16 or more digits, the only place
-  where such a number can be. Integers come out exact at any size, and a number
-  a float cannot hold digit for digit comes out as a ``Decimal``.
+  half, ``NaN``), and a body holding a number of 16 or more characters, the only
+  place where such a number can be (:func:`has_long_number`). Integers come out
+  exact at any size, and a number a float cannot hold digit for digit comes out as
+  a ``Decimal``.
 
 Values orjson cannot write (a ``Decimal``, a huge integer, a lone surrogate) send
 their record down the SDK's writer, which writes them exactly (see ``emit.py``).
@@ -32,7 +33,6 @@ from __future__ import annotations
 import gc
 import json
 import math
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +50,32 @@ class BodyNotJSONError(ValueError):
     """The body could not be decoded (truncated, HTML error page, empty)."""
 
 
-#: Sixteen digits (dots between them allowed) in a row: the only way a body can hold a
-#: number that a double does not hold exactly (any number of 15 significant digits
-#: round-trips through one). Also found in strings, where it only costs the exact decoder.
-_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}")
+#: A number token of 16 characters or more is the only way a body can hold a number that a
+#: double does not hold exactly (any number of 15 significant digits round-trips through
+#: one). A number token starts a JSON value: at the start of the body, or after ``:``, ``,``
+#: or ``[`` and any whitespace. The body is mapped byte for byte (``bytes.translate``, C
+#: speed) to "0" for a character of a number, "1" for what may come before one, "x" for
+#: the rest; a long number is then "1" and sixteen "0"s. Digits inside strings (hex ids,
+#: phone numbers) no longer count, unless a string holds such a sequence too, which only
+#: costs the exact decoder.
+_NUMBER_MAP = bytes(
+    ord("0") if byte in b"0123456789.-+eE" else ord("1") if byte in b":,[ \t\n\r" else ord("x")
+    for byte in range(256)
+)
+_LONG_NUMBER = b"1" + b"0" * 16
+#: Bytes mapped at a time, so that a body's copy never costs more than this.
+_SCAN_CHUNK = 1 << 20
+
+
+def has_long_number(content: bytes) -> bool:
+    """Whether ``content`` may hold a number of 16 characters or more (never misses one)."""
+    if content[:16].translate(_NUMBER_MAP) == _LONG_NUMBER[1:]:  # the body is such a number
+        return True
+    overlap = len(_LONG_NUMBER) - 1
+    for start in range(0, len(content), _SCAN_CHUNK):
+        if _LONG_NUMBER in content[start : start + _SCAN_CHUNK + overlap].translate(_NUMBER_MAP):
+            return True
+    return False
 
 
 def _exact_number(text: str) -> float | Decimal:
@@ -96,7 +118,7 @@ def _fast_loads(content: bytes) -> Any:
 
 def loads(content: bytes) -> Any:
     """Decode a body with orjson where that is exact, else with :func:`exact_loads`."""
-    if _LONG_NUMBER.search(content) is not None:
+    if has_long_number(content):
         return exact_loads(content)
     try:
         return _fast_loads(content)

@@ -1,4 +1,4 @@
-"""The one check per record (checks.py) never misses drift nor a record the SDK would change.
+"""The fast path's page checks never miss: drift, records the SDK would change, long numbers.
 
 The conformance half is checked against the SDK itself in test_fastpath.py; here the
 drift half against ``find_drift``, both through the generated function and the exact
@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from tap_generic_rest import checks
+from tap_generic_rest import checks, payload
 from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
 from tap_generic_rest.drift import find_drift
+from tap_generic_rest.payload import exact_loads, has_long_number, loads
 from tests.test_fastpath import SCHEMAS, VALUES, _records
 
 WIDE: dict[str, Any] = {
@@ -126,3 +127,34 @@ def test_property_names_are_data_in_the_generated_code() -> None:
 
 def test_a_schema_without_properties_sends_every_record_to_the_sdk() -> None:
     assert compile_record_check({"type": "object"})({"a": 1}) == CONFORM
+
+
+# --- choosing the exact decoder ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "long"),
+    [
+        (b"12345678901234567", True),  # the whole body
+        (b" \n1234567890123456", True),
+        (b"[1234567890123456]", True),
+        (b'{"a": -1.23456789012345e5}', True),
+        (b'{"a":1e1234567890123456}', True),
+        (b'{"a":"x",\t"b":\r\n 12345678901234567890}', True),
+        (b'{"a":"1234567890123456789"}', False),  # digits in a string
+        (b'{"id":"5c2aaef9fe5499628122570302274de4"}', False),  # a hex id
+        (b'{"a":123456789012345}', False),  # 15 digits: a double holds it exactly
+        (b"[1.5,2,-3e5]", False),
+    ],
+)
+def test_long_numbers_are_found_and_digits_in_strings_are_not(body: bytes, long: bool) -> None:
+    assert has_long_number(body) is long
+    if long:
+        assert loads(body) == exact_loads(body)
+
+
+def test_a_long_number_across_the_scan_chunks_is_found() -> None:
+    for padding in range(payload._SCAN_CHUNK - 20, payload._SCAN_CHUNK + 2):
+        body = b"[" + b" " * padding + b"12345678901234567]"
+        assert has_long_number(body), padding
+    assert not has_long_number(b"[" + b'"1234567890123456789",' * 100_000 + b"1]")
