@@ -366,15 +366,15 @@ class GenericRestStream(IncrementalStream):
 
     def _report_undeclared(self, records: list[dict[str, Any]]) -> None:
         """Warn once per field about fields the schema does not declare (they pass through)."""
-        declared = self._declared
-        if all(map(declared.issuperset, records)):  # the usual page, without a loop in Python
+        known = self._declared | self._reported_undeclared
+        if all(map(known.issuperset, records)):  # the usual page, without a loop in Python
             return
         if self.record_filter is not None:  # only the records that will be written
             records = list(filter(self.record_filter, records))
         undeclared = set().union(
-            *(record.keys() - declared for record in filterfalse(declared.issuperset, records))
+            *(record.keys() - self._declared for record in filterfalse(known.issuperset, records))
         )
-        if undeclared and not undeclared <= self._reported_undeclared:
+        if undeclared:
             self._reported_undeclared |= undeclared
             self.logger.warning(
                 "stream '%s': fields not in schemas/%s/%s.json are passed through undeclared: %s",
