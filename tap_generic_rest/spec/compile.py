@@ -153,6 +153,8 @@ class _Resource:
     attrs: dict[str, Any]
     parent: str | None
     parent_keys: tuple[tuple[str, str], ...]
+    #: The parent keys requests are made with (path and params, not include_from_parent).
+    request_keys: tuple[str, ...] = ()
 
 
 class _Compiler:
@@ -356,10 +358,12 @@ class _Compiler:
             raise _fail(
                 where, "endpoint.params: {incremental.start_value} needs endpoint.incremental"
             )
-        parent, keys = self.parents(name, path, params, raw.get("include_from_parent"), where)
+        parent, keys, request_keys = self.parents(
+            name, path, params, raw.get("include_from_parent"), where
+        )
         attrs["path"] = PLACEHOLDER.sub(lambda m: "{" + self.context_key(m.group(1)) + "}", path)
         attrs["params"] = tuple((k, self.context_params(v)) for k, v in params)
-        return _Resource(name, attrs, parent, keys)
+        return _Resource(name, attrs, parent, keys, request_keys)
 
     def schema_file(self, name: str) -> Any:
         folder = self.loaded.directory
@@ -559,8 +563,12 @@ class _Compiler:
         params: list[tuple[str, Any]],
         include: Any,
         where: str,
-    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-        """The parent a resource's placeholders name, and the parent fields it reads."""
+    ) -> tuple[str | None, tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """The parent a resource's placeholders name, and the fields it reads from it.
+
+        Returns the parent, the ``(context key, field)`` pairs, and the context keys that
+        requests use (those of the path and params, not of ``include_from_parent``).
+        """
         found: dict[str, tuple[str, str]] = {}  # context key -> (parent, field)
         texts = [("endpoint.path", path)] + [
             (f"endpoint.params.{k}", v) for k, v in params if isinstance(v, str)
@@ -579,6 +587,7 @@ class _Compiler:
                 where, f"placeholders name more than one parent: {', '.join(sorted(parents))}"
             )
         parent = next(iter(parents), None)
+        request_keys = tuple(found)
         if include is not None:
             if parent is None:
                 raise _fail(where, "include_from_parent: the resource has no parent")
@@ -586,7 +595,7 @@ class _Compiler:
                 raise _fail(where, "include_from_parent: must be a list of field names")
             for field in include:
                 found.setdefault(self.context_key(f"resources.{parent}.{field}"), (parent, field))
-        return parent, tuple((key, field) for key, (_, field) in found.items())
+        return parent, tuple((key, field) for key, (_, field) in found.items()), request_keys
 
     def link(self, resources: dict[str, _Resource]) -> tuple[type[SpecStream], ...]:
         """Make the stream classes and point each child at its parent."""
@@ -616,5 +625,8 @@ class _Compiler:
             # Set after all classes exist: a parent may be defined after its child.
             child.parent_stream_type = parent
             child.parent_keys = res.parent_keys
+            # State per parent only where a bookmark needs it: keys the requests depend on.
+            incremental = res.attrs.get("replication_key") is not None
+            child.state_partitioning_keys = list(res.request_keys) if incremental else []  # type: ignore[assignment]
             parent.child_keys = tuple(dict.fromkeys((*parent.child_keys, *res.parent_keys)))
         return tuple(classes.values())

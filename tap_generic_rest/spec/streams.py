@@ -28,6 +28,8 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 START_VALUE = "incremental.start_value"
 _SCHEMAS = "_tap_generic_rest_spec_schemas"
 _FIRST_PAGES = "_tap_generic_rest_spec_first_pages"
+#: Parent records tried, at most, to find a child page with records to infer from.
+SAMPLE_PARENTS = 10
 
 
 class SpecStreamSchema(StreamSchema[str]):
@@ -109,6 +111,18 @@ class SpecStream(GenericRestStream):
             child[key] = value
         return child
 
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+        # The parent's fields go into every child record (what the SDK does only for the
+        # state partition's keys, which here are the ones requests depend on).
+        return super().post_process(self._with_parent_fields(row, context), context)
+
+    def _with_parent_fields(self, row: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        if context:
+            for key, _ in self.parent_keys:
+                row.setdefault(key, context.get(key))
+        return row
+
     # --- write disposition ------------------------------------------------------
 
     @override
@@ -189,6 +203,24 @@ class SpecStream(GenericRestStream):
             raise TypeError(self.name)
         return parent
 
+    def _sample_contexts(self) -> list[dict[str, Any] | None]:
+        """Contexts to read a first page in: none, or those of the parent's first records.
+
+        A child page may be empty for one parent (a project without tasks), so up to
+        ``SAMPLE_PARENTS`` parent records are tried, one request each, until one has records.
+        """
+        if not self.parent_keys:
+            return [None]
+        parent = self._parent_instance()
+        records = parent.first_page()[:SAMPLE_PARENTS]
+        if not records:
+            self.logger.warning(
+                "stream '%s': its parent '%s' has no records to infer a schema from",
+                self.name,
+                parent.name,
+            )
+        return [parent.get_child_context(record, None) for record in records]
+
     def first_page(self) -> list[Any]:
         """The records of the first page (a child's: of its first parent record's first page).
 
@@ -200,22 +232,17 @@ class SpecStream(GenericRestStream):
         return pages[self.name]
 
     def _read_first_page(self) -> list[Any]:
-        context: dict[str, Any] | None = None
-        if self.parent_keys:
-            parent = self._parent_instance()
-            records = parent.first_page()
-            if not records:
-                self.logger.warning(
-                    "stream '%s': its parent '%s' has no records to infer a schema from",
-                    self.name,
-                    parent.name,
-                )
-                return []
-            context = parent.get_child_context(records[0], None)
-        paginator = self.get_new_paginator()
-        request = self._prepare_request(context=context, page=paginator)
-        response = self.request_decorator(self._request)(request, context)
-        records = list(self.parse_response(response))
+        records: list[Any] = []
+        for context in self._sample_contexts():
+            paginator = self.get_new_paginator()
+            request = self._prepare_request(context=context, page=paginator)
+            response = self.request_decorator(self._request)(request, context)
+            records = [
+                self._with_parent_fields(dict(row), context)
+                for row in self.parse_response(response)
+            ]
+            if records:
+                break
         if not records:
             self.logger.warning(
                 "stream '%s': the first page has no records; its inferred schema is empty "
