@@ -114,13 +114,19 @@ class CookieKeyAuthenticator(_OriginBound, APIAuthenticatorBase):
     def __init__(self, *, origin: str, name: str, key: str) -> None:
         super().__init__()
         self.origin = origin
+        self.name = name
         self._cookie = f"{name}={key}"
 
     @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Add the key, replacing any earlier copy (a request may be authenticated twice)."""
         request = super().authenticate_request(request)
-        existing = request.headers.get("Cookie")
-        request.headers["Cookie"] = f"{existing}; {self._cookie}" if existing else self._cookie
+        kept = [
+            part.strip()
+            for part in (request.headers.get("Cookie") or "").split(";")
+            if part.strip() and part.strip().split("=", 1)[0] != self.name
+        ]
+        request.headers["Cookie"] = "; ".join([*kept, self._cookie])
         return request
 
 
