@@ -458,7 +458,7 @@ class _Compiler:
         """The cursor paginator of dlt, or the seeds' template form (``cursor_value``)."""
         stop_text = raw.get("stop_condition")
         stop = (
-            compile_template(stop_text, f"{where}.stop_condition")
+            compile_template(stop_text, f"spec: {where}.stop_condition")
             if stop_text is not None
             else None
         )
@@ -468,7 +468,7 @@ class _Compiler:
                 raise _fail(
                     f"{where}.cursor_value", "expected a template '{{ response.get(...) }}'"
                 )
-            find = compile_template(value, f"{where}.cursor_value")
+            find = compile_template(value, f"spec: {where}.cursor_value")
             if "cursor_param" not in raw:  # the seeds' form: the value is the next page's URL
                 return LinkPaging(find, stop)
             return CursorPaging(find, _name(raw["cursor_param"], f"{where}.cursor_param"), stop)
