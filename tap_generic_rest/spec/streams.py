@@ -191,7 +191,10 @@ class SpecStream(GenericRestStream):
             else nullable({})
             for key, field in self.parent_keys
         }
-        props.update(schema.get("properties", {}))
+        # Listed first, typed as the parent declares them (over what inference saw).
+        props.update(
+            (key, value) for key, value in schema.get("properties", {}).items() if key not in props
+        )
         return {**schema, "properties": props}
 
     def _parent_instance(self) -> SpecStream:
