@@ -223,3 +223,13 @@ def test_the_three_file_formats_compile_alike(sandbox, tmp_path):
     ]
     assert shapes[1:] == shapes[:1] * 3
     assert [c.auth.settings for c in compiled] == [("api_token",)] * 4
+
+
+def test_spec_streams_retry_faults_like_built_in_ones():
+    """The retry policy, transient-failure handling and waits are the built-in engine's."""
+    with Sandbox(seed=9, default_size=60, fault_rate=0.3, retry_after=0) as faulty:
+        config = spec_config(faulty, "helpdesk", page_size=7, max_wait_seconds=0)
+        records = records_by_stream(run_sync(config, streams=["contacts", "teams"]))
+        assert faulty.fault_count > 0
+        assert records["contacts"] == faulty.records("helpdesk", "contacts")
+        assert records["teams"] == faulty.records("helpdesk", "teams")
