@@ -217,7 +217,8 @@ FILE_CASES = [
     ),
     pytest.param(
         "spec.py",
-        "import dlt\n\nsource = rest_api_source({\n    'client': {'base_url': 'x'}\n    'resources': []\n})\n",
+        "import dlt\n\nsource = rest_api_source({\n    'client': {'base_url': 'x'}\n"
+        "    'resources': []\n})\n",
         ["spec.py", "Python syntax error", "line 4"],
         id="python-syntax",
     ),
@@ -264,7 +265,7 @@ def test_bad_spec_file(tmp_path, capsys, requests_mock, command, name, content, 
     for fragment in fragments:
         assert fragment in err, err
     assert requests_mock.request_history == []
-    assert not Path("/tmp/owned").exists()  # noqa: S108  # the file the bad spec would make
+    assert not Path("/tmp/owned").exists()  # the file the bad spec would make
 
 
 def test_missing_spec_file(tmp_path, capsys, requests_mock):
