@@ -166,3 +166,19 @@ def test_an_incremental_child_keeps_a_bookmark_per_parent(requests_mock):
         ({"_orgs_id": 1}, 3),
         ({"_orgs_id": 2}, 6),
     ]
+
+
+def test_an_included_parent_field_may_be_missing(requests_mock):
+    requests_mock.get(f"{BASE}/orgs", json=[{"id": 1, "name": "one"}, {"id": 2}])
+    for org in (1, 2):
+        requests_mock.get(f"{BASE}/orgs/{org}/repos", json=[{"id": org * 10}])
+    repos = {
+        "name": "repos",
+        "endpoint": "/orgs/{resources.orgs.id}/repos",
+        "include_from_parent": ["name"],
+    }
+    records = records_by_stream(run_sync(config({"name": "orgs", "endpoint": "/orgs"}, repos)))
+    assert records["repos"] == [
+        {"id": 10, "_orgs_id": 1, "_orgs_name": "one"},
+        {"id": 20, "_orgs_id": 2, "_orgs_name": None},
+    ]

@@ -352,4 +352,5 @@ class _Compiler:
             incremental = res.attrs.get("replication_key") is not None
             child.state_partitioning_keys = list(res.request_keys) if incremental else []  # type: ignore[assignment]
             parent.child_keys = tuple(dict.fromkeys((*parent.child_keys, *res.parent_keys)))
+            parent.child_required = parent.child_required | set(res.request_keys)
         return tuple(classes.values())

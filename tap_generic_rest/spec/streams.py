@@ -62,6 +62,8 @@ class SpecStream(GenericRestStream):
     parent_keys: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: The same, for all of this stream's children (filled in by the compiler).
     child_keys: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: The child keys requests need (a missing one is an error; include_from_parent's may be).
+    child_required: ClassVar[frozenset[str]] = frozenset()
     #: dlt's write disposition: merge (key properties), append (none), replace.
     write_disposition: ClassVar[str] = "append"
 
@@ -102,7 +104,7 @@ class SpecStream(GenericRestStream):
         child: dict[str, Any] = {}
         for key, field in self.child_keys:
             value = lookup(record, field)
-            if value is None:
+            if value is None and key in self.child_required:
                 msg = (
                     f"stream '{self.name}': a record has no '{field}', which its child "
                     "streams read (see {resources." + self.name + "." + field + "})"
