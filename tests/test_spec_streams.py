@@ -41,7 +41,7 @@ def test_resource_defaults_merge_into_each_endpoint(requests_mock):
     requests_mock.get(f"{BASE}/b?per=5", json={"data": [{"k": 2}]}, complete_qs=True)
     cfg = config(
         {"name": "a", "endpoint": {"path": "/a", "params": {"x": 1}}},
-        {"name": "b", "endpoint": {"path": "/b"}},
+        {"name": "b", "endpoint": "/b"},  # a path alone: the defaults still apply
     )
     cfg["spec"]["resource_defaults"] = {
         "primary_key": ["k"],

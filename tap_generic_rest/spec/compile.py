@@ -113,9 +113,11 @@ class _Compiler:
             raw = {"name": item, "endpoint": {"path": item}} if isinstance(item, str) else item
             if not isinstance(raw, dict):
                 raise fail(f"resources[{index}]", "must be an object or a name")
+            if isinstance(raw.get("endpoint"), str):  # a path alone; defaults still apply
+                raw = {**raw, "endpoint": {"path": raw["endpoint"]}}
             name = raw.get("name")
-            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                raise fail(f"resources[{index}].name", "must be a name (letters, digits, _)")
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+                raise fail(f"resources[{index}].name", "must be a name (letters, digits, _ or -)")
             if name in compiled:
                 raise fail(f"resource '{name}'", "defined twice")
             compiled[name] = self.resource(name, _merge(defaults, raw), client, headers)
