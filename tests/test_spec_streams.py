@@ -182,3 +182,41 @@ def test_an_included_parent_field_may_be_missing(requests_mock):
         {"id": 10, "_orgs_id": 1, "_orgs_name": "one"},
         {"id": 20, "_orgs_id": 2, "_orgs_name": None},
     ]
+
+
+def test_paging_state_does_not_leak_from_one_parent_to_the_next(requests_mock):
+    """dlt's known complaint: a child's cursor carried over to the next parent's pages."""
+    requests_mock.get(f"{BASE}/orgs", json=[{"id": 1}, {"id": 2}])
+    for org in (1, 2):
+        requests_mock.get(
+            f"{BASE}/orgs/{org}/repos",
+            json={"data": [{"id": org * 10}], "next": "c2"},
+            complete_qs=True,
+        )
+        requests_mock.get(
+            f"{BASE}/orgs/{org}/repos?cursor=c2",
+            json={"data": [{"id": org * 10 + 1}], "next": None},
+            complete_qs=True,
+        )
+    repos = {
+        "name": "repos",
+        "endpoint": {
+            "path": "/orgs/{resources.orgs.id}/repos",
+            "paginator": {"type": "cursor", "cursor_path": "next"},
+        },
+    }
+    records = records_by_stream(run_sync(config({"name": "orgs", "endpoint": "/orgs"}, repos)))
+    assert [r["id"] for r in records["repos"]] == [10, 11, 20, 21]
+
+
+def test_a_secret_param_is_sent_and_masked_by_name(requests_mock):
+    from tap_generic_rest.redact import redact
+
+    requests_mock.get(f"{BASE}/things?token=tok-5ecret-value", json=[{"id": 1}])
+    things = {
+        "name": "things",
+        "endpoint": {"path": "/things", "params": {"token": 'dlt.secrets["t"]'}},
+    }
+    run_sync(config(things, t="tok-5ecret-value"))
+    assert requests_mock.request_history[-1].qs == {"token": ["tok-5ecret-value"]}
+    assert redact(f"{BASE}/things?token=anything") == f"{BASE}/things?token=****"
