@@ -46,7 +46,7 @@ COMMON_SETTINGS = th.PropertiesList(
     ),
     th.Property(
         "spec",
-        th.CustomType({"type": ["string", "object"]}),
+        th.StringType,  # or an object: see _settings_schema
         title="Spec",
         description=(
             "Any other REST API: a dlt rest_api configuration, as a path to a JSON, YAML or "
@@ -188,8 +188,17 @@ COMMON_SETTINGS = th.PropertiesList(
 )
 
 
+#: ``spec`` is a path or an object. Said with ``anyOf`` of typed schemas, not a type list:
+#: the SDK reads an environment variable as JSON when a setting's type lists "object" (a path
+#: is not JSON), and cannot read a bare "null" in ``anyOf`` (which its Property would add).
+SPEC_TYPES = {"anyOf": [{"type": "string"}, {"type": "object"}, {"type": "null"}]}
+
+
 def _settings_schema() -> dict[str, Any]:
     schema = COMMON_SETTINGS.to_dict()
+    spec = schema["properties"]["spec"]
+    spec.pop("type")
+    spec.update(SPEC_TYPES)
     for source in all_sources().values():
         for prop in source.settings:
             schema["properties"].update(prop.to_dict())
@@ -204,8 +213,13 @@ def _describe_error(error: Any) -> str:
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"setting '{missing}' is required"
-    if validator == "type":
-        return f"setting '{setting}' must be {type_words(error.validator_value)}"
+    if validator in ("type", "anyOf"):  # anyOf: spec, a string or an object
+        kinds = (
+            error.validator_value
+            if validator == "type"
+            else [k.get("type") for k in error.validator_value if k.get("type") != "null"]
+        )
+        return f"setting '{setting}' must be {type_words(kinds)}"
     if validator == "minimum":
         return f"setting '{setting}' must be at least {schema.get('minimum')}"
     if validator == "exclusiveMinimum":

@@ -122,7 +122,8 @@ def test_every_setting_of_the_tap_is_declared_with_kind_label_and_description():
         setting = declared[name]
         assert setting.get("label"), name
         assert setting.get("description"), name
-        json_type = next(t for t in prop["type"] if t != "null")
+        types = prop.get("type") or [one["type"] for one in prop["anyOf"]]  # spec: anyOf
+        json_type = next(t for t in types if t != "null")
         assert setting["kind"] in KINDS[json_type], (name, setting["kind"], json_type)
     for name in SECRET_SETTINGS:
         assert declared[name]["kind"] == "password", name

@@ -275,6 +275,11 @@ def test_missing_spec_file(tmp_path, capsys, requests_mock):
     assert requests_mock.request_history == []
 
 
+def test_a_spec_that_is_neither_a_path_nor_an_object(tmp_path, capsys):
+    err = run(tmp_path, capsys, [], {"spec": 42})
+    assert "setting 'spec' must be a string or an object" in err
+
+
 def test_source_and_spec_together(tmp_path, capsys):
     err = run(tmp_path, capsys, [], {"spec": spec(), "source": "chat", "base_url": "https://x.io"})
     assert "set either 'source' or 'spec', not both" in err

@@ -232,3 +232,33 @@ def test_spec_streams_retry_faults_like_built_in_ones():
         assert faulty.fault_count > 0
         assert records["contacts"] == faulty.records("helpdesk", "contacts")
         assert records["teams"] == faulty.records("helpdesk", "teams")
+
+
+def test_settings_from_the_environment_a_spec_path_or_object(sandbox, monkeypatch, capsys):
+    """``--config ENV``: the spec as a path or as JSON text, its settings from the environment."""
+    monkeypatch.setenv("TAP_GENERIC_REST_SPEC", PROJECTS)
+    monkeypatch.setenv("TAP_GENERIC_REST_BASE_URL", sandbox.base_url("projects"))
+    monkeypatch.setenv("TAP_GENERIC_REST_API_TOKEN", sandbox.projects.credentials["api_token"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", "ENV", "--discover"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 0, err
+    assert {s["tap_stream_id"] for s in json.loads(out)["streams"]} == {
+        "projects",
+        "tasks",
+        "members",
+    }
+    inline = {
+        "client": {
+            "base_url": sandbox.base_url("projects"),
+            "auth": {"type": "bearer", "token": 'dlt.secrets["api_token"]'},
+        },
+        "resources": [{"name": "members", "endpoint": "/members"}],
+    }
+    monkeypatch.setenv("TAP_GENERIC_REST_SPEC", json.dumps(inline))
+    monkeypatch.delenv("TAP_GENERIC_REST_BASE_URL")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", "ENV"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 0, err
+    assert out.count('"type":"RECORD"') == 10  # the first page of members
