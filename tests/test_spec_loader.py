@@ -60,6 +60,14 @@ def test_a_dict_assigned_to_a_name_is_a_spec():
     assert python_spec("config = {'resources': ['a']}\n", "f") == {"resources": ["a"]}
 
 
+def test_a_dict_passed_by_name_to_rest_api_source_is_one_spec():
+    text = "config = {'resources': ['a']}\nsource = rest_api_source(config)\n"
+    assert python_spec(text, "f") == {"resources": ["a"]}
+    other = "config = {'resources': ['a']}\nsource = rest_api_source(other)\n"
+    with pytest.raises(ConfigError, match="line 2: the name 'other'"):
+        python_spec(other, "f")
+
+
 def test_a_bare_rest_api_source_call_is_a_spec():
     assert python_spec("rest_api_source({'resources': ['a']})\n", "f") == {"resources": ["a"]}
 

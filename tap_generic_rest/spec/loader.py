@@ -153,6 +153,7 @@ def python_spec(text: str, where: str) -> Any:
     try:
         for statement in tree.body:
             found.extend(_spec_expressions(statement))
+        found = _passed_by_name(found, tree)
         if not found:
             msg = f"{where}: no rest_api_source({{...}}) call and no dict assigned to a name"
             raise ConfigError(msg)
@@ -163,6 +164,25 @@ def python_spec(text: str, where: str) -> Any:
     except _NotLiteralError as exc:
         msg = f"{where}: only literals are allowed (line {exc.line}: {exc.what})"
         raise ConfigError(msg) from None
+
+
+def _passed_by_name(found: list[ast.expr], tree: ast.Module) -> list[ast.expr]:
+    """``config = {...}`` then ``rest_api_source(config)``: one spec, the dict.
+
+    A name that is not a dict assigned in the file is not a literal.
+    """
+    names = [node for node in found if isinstance(node, ast.Name)]
+    if not names:
+        return found
+    if len(names) == 1 and len(found) == 2:  # the dict and the call
+        for statement in tree.body:
+            if (
+                isinstance(statement, ast.Assign)
+                and isinstance(statement.value, ast.Dict)
+                and [getattr(t, "id", None) for t in statement.targets] == [names[0].id]
+            ):
+                return [statement.value]
+    raise _NotLiteralError(names[0], _describe(names[0]))
 
 
 def _is_rest_api_call(node: ast.Call) -> bool:
