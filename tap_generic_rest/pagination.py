@@ -134,9 +134,12 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
         self.end_reason = page_end(
             received, limit, self.current_value, total, trust_short=self._full_page_seen
         )
-        if self.end_reason is None and self.maximum_offset is not None:
-            if self.current_value + received >= self.maximum_offset:
-                self.end_reason = f"maximum offset {self.maximum_offset} reached"
+        if (
+            self.end_reason is None
+            and self.maximum_offset is not None
+            and self.current_value + received >= self.maximum_offset
+        ):
+            self.end_reason = f"maximum offset {self.maximum_offset} reached"
         if received >= limit:
             self._full_page_seen = True
         elif self.end_reason is None and total is None:

@@ -20,10 +20,13 @@ from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_generic_rest.errors import PaginationError
-from tap_generic_rest.pagination import NextUrlPaginator, PageGuard, _as_int
+from tap_generic_rest.guards import PageGuard
+from tap_generic_rest.pagination import NextUrlPaginator, _as_int
 from tap_generic_rest.payload import json_body, lookup, select_records
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import requests
 
 
@@ -74,8 +77,15 @@ class FoundLinkPaginator(NextUrlPaginator):
         origin: str,
         stream: str,
         records_key: str,
+        primary_keys: Sequence[str] = (),
     ) -> None:
-        super().__init__(next_key="", origin=origin, stream=stream, records_key=records_key)
+        super().__init__(
+            next_key="",
+            origin=origin,
+            stream=stream,
+            records_key=records_key,
+            primary_keys=primary_keys,
+        )
         self.find = find
         self.stop = stop
 
@@ -92,14 +102,22 @@ class CursorPaginator(PageGuard, BaseAPIPaginator[Any]):
     A cursor seen before fails the stream: a server that repeats one would loop forever.
     """
 
-    def __init__(self, *, find: Finder, stop: Finder | None, stream: str, records_key: str) -> None:
+    def __init__(
+        self,
+        *,
+        find: Finder,
+        stop: Finder | None,
+        stream: str,
+        records_key: str,
+        primary_keys: Sequence[str] = (),
+    ) -> None:
         super().__init__(None)
         self.find = find
         self.stop = stop
         self.stream = stream
         self.records_key = records_key
         self._seen: set[str] = set()
-        self._reset_guard()
+        self._reset_guard(primary_keys)
 
     @override
     def get_next(self, response: requests.Response) -> str | None:
@@ -133,6 +151,7 @@ class PageNumberPaginator(PageGuard, BaseAPIPaginator[int]):
         maximum_page: int | None,
         stream: str,
         records_key: str,
+        primary_keys: Sequence[str] = (),
     ) -> None:
         super().__init__(start)
         self.base_page = base_page
@@ -140,7 +159,7 @@ class PageNumberPaginator(PageGuard, BaseAPIPaginator[int]):
         self.maximum_page = maximum_page
         self.stream = stream
         self.records_key = records_key
-        self._reset_guard()
+        self._reset_guard(primary_keys)
 
     @override
     def has_more(self, response: requests.Response) -> bool:
@@ -175,10 +194,21 @@ class LinkPaging:
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(  # noqa: D102
-        self, *, records_key: str, page_size: int, origin: str, stream: str
+        self,
+        *,
+        records_key: str,
+        page_size: int,
+        origin: str,
+        stream: str,
+        primary_keys: Sequence[str] = (),
     ) -> BaseAPIPaginator[Any]:
         return FoundLinkPaginator(
-            find=self.find, stop=self.stop, origin=origin, stream=stream, records_key=records_key
+            find=self.find,
+            stop=self.stop,
+            origin=origin,
+            stream=stream,
+            records_key=records_key,
+            primary_keys=primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
@@ -196,10 +226,20 @@ class CursorPaging:
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(  # noqa: D102
-        self, *, records_key: str, page_size: int, origin: str, stream: str
+        self,
+        *,
+        records_key: str,
+        page_size: int,
+        origin: str,
+        stream: str,
+        primary_keys: Sequence[str] = (),
     ) -> BaseAPIPaginator[Any]:
         return CursorPaginator(
-            find=self.find, stop=self.stop, stream=stream, records_key=records_key
+            find=self.find,
+            stop=self.stop,
+            stream=stream,
+            records_key=records_key,
+            primary_keys=primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
@@ -219,7 +259,13 @@ class PageNumberPaging:
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(  # noqa: D102
-        self, *, records_key: str, page_size: int, origin: str, stream: str
+        self,
+        *,
+        records_key: str,
+        page_size: int,
+        origin: str,
+        stream: str,
+        primary_keys: Sequence[str] = (),
     ) -> BaseAPIPaginator[Any]:
         return PageNumberPaginator(
             start=self.base_page if self.start is None else self.start,
@@ -228,6 +274,7 @@ class PageNumberPaging:
             maximum_page=self.maximum_page,
             stream=stream,
             records_key=records_key,
+            primary_keys=primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102

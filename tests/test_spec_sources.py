@@ -65,8 +65,7 @@ def test_each_seed_spec_compiles_to_the_built_in_streams_paths_and_keys(sandbox,
         assert stream.records_key == twin.records_key
         assert stream.paging.page_size == twin.paging.page_size
         assert stream.paging.prefetchable == twin.paging.prefetchable
-    keys = {s.name: tuple(s.primary_keys) for s in compiled.streams}
-    assert set(keys.values()) == {("_id",) if source == "chat" else ("id",)}
+        assert tuple(stream.primary_keys) == tuple(twin.primary_keys)
 
 
 def test_seed_error_handlers_become_the_streams_retry_policies(sandbox):

@@ -17,6 +17,8 @@ source = rest_api_source({
     "resources": [
         {
             "name": "application_roles",
+            # Fix: application roles have no `id`; the seed's prose gives their key, `key`.
+            "primary_key": "key",
             "endpoint": {
                 "path": "/v1/applicationrole",
                 "data_selector": "data",

@@ -17,7 +17,7 @@ from typing_extensions import override
 
 from tap_generic_rest.client import GenericRestStream
 from tap_generic_rest.errors import ConfigError, ResponseShapeError
-from tap_generic_rest.payload import lookup
+from tap_generic_rest.payload import lookup, select_records
 from tap_generic_rest.spec.schema import infer_schema, nullable
 
 if TYPE_CHECKING:
@@ -242,10 +242,11 @@ class SpecStream(GenericRestStream):
             paginator = self.get_new_paginator()
             request = self._prepare_request(context=context, page=paginator)
             response = self.request_decorator(self._request)(request, context)
-            records = [
-                self._with_parent_fields(dict(row), context)
-                for row in self.parse_response(response)
-            ]
+            # The records as the page holds them: parse_response would check them against
+            # the very schema being inferred.
+            rows = select_records(response, self.records_key, self.name)
+            self._check_records(response, rows)
+            records = [self._with_parent_fields(dict(row), context) for row in rows]
             if records:
                 break
         if not records:
