@@ -22,6 +22,7 @@ from tap_generic_rest.spec.values import Resolver, fail, jsonpath, nonempty
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
 #: Keys that would change what a request sends or what a record is: not read, so refused.
 UNSUPPORTED = ("json", "data", "response_actions", "processing_steps")
@@ -59,6 +60,8 @@ class _Resource:
 
 
 class _Compiler:
+    """One spec, compiled once: each method checks and turns one part of it."""
+
     def __init__(self, loaded: LoadedSpec, config: Mapping[str, Any]) -> None:
         self.loaded = loaded
         self.spec = loaded.data
@@ -94,8 +97,6 @@ class _Compiler:
             streams=classes,
             base_url=str(base_url),
         )
-
-    # --- auth ----------------------------------------------------------------------
 
     # --- resources -------------------------------------------------------------------
 
@@ -170,10 +171,10 @@ class _Compiler:
             )
         params, incremental = self.params(endpoint.get("params") or {}, where)
         if endpoint.get("incremental") is not None:
-            incremental = {
-                **(incremental or {}),
-                **self.incremental_spec(endpoint["incremental"], where),
-            }
+            declared = self.incremental_spec(endpoint["incremental"], where)
+            if incremental and declared["start_param"] is None:  # the param names it
+                declared["start_param"] = incremental["start_param"]
+            incremental = declared
         if incremental:
             attrs.update(incremental)
         uses_start = any(isinstance(v, str) and START_VALUE in v for _, v in params)
@@ -188,7 +189,7 @@ class _Compiler:
         attrs["params"] = tuple((k, self.context_params(v)) for k, v in params)
         return _Resource(name, attrs, parent, keys, request_keys)
 
-    def schema_file(self, name: str) -> Any:
+    def schema_file(self, name: str) -> Path | None:
         folder = self.loaded.directory
         if folder is None:
             return None
