@@ -24,8 +24,8 @@ from tap_generic_rest.probe import DEFAULT_PROBE_PAGES, run_probe_command
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
 from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
+from tap_generic_rest.spec import compile_spec, spec_settings
 from tap_generic_rest.summary import RunSummary
-from tap_generic_rest.spec import compile_spec
 
 if TYPE_CHECKING:
     from singer_sdk.authenticators import APIAuthenticatorBase
@@ -248,7 +248,9 @@ class TapGenericRest(Tap):
         """
         self._register_secrets()
         self._config = with_numbers(self._config, self.config_jsonschema)
-        if warning := unknown_settings(self._config, self.full_settings_schema()):
+        read_by_spec = spec_settings(self._config)  # a spec may read any setting it names
+        checked = {k: v for k, v in self._config.items() if k not in read_by_spec}
+        if warning := unknown_settings(checked, self.full_settings_schema()):
             self.logger.warning("config: %s", warning)
         errors = config_errors(dict(self.config), self.config_jsonschema)
         if errors and raise_errors:

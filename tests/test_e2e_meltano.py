@@ -574,6 +574,7 @@ def test_meltano_incremental_second_run_reads_only_the_changes(
         if source == "oncall":
             assert len(second) * 5 < first
 
+
 # --- a spec: the sixth API, described only by examples/specs/projects.yaml -----------------
 #
 # ``tap-generic-rest--projects`` sets nothing but ``spec``; the sandbox serves the projects API.

@@ -182,3 +182,12 @@ def _forget_secrets():
     REDACTOR.clear()
     yield
     REDACTOR.clear()
+
+
+def test_settings_a_spec_reads_are_not_reported_unknown(requests_mock, caplog):
+    requests_mock.get(f"{BASE}/things", json=[{"id": 1}])
+    auth = {"type": "bearer", "token": 'dlt.secrets["project_token"]'}
+    with caplog.at_level(logging.WARNING):
+        run_sync(config(auth, project_token=SECRET, projekt_color="x"))
+    warnings = [r.getMessage() for r in caplog.records if "unknown setting" in r.getMessage()]
+    assert warnings == ["config: unknown setting ignored: 'projekt_color'"]

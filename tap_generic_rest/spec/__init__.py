@@ -9,6 +9,28 @@ so retries, masking, paging guards, prefetching and the fast record path apply u
 
 from __future__ import annotations
 
-from tap_generic_rest.spec.compile import compile_spec
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["compile_spec"]
+from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.spec.compile import compile_spec
+from tap_generic_rest.spec.loader import load_spec, references
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["compile_spec", "spec_settings"]
+
+
+def spec_settings(config: Mapping[str, Any]) -> set[str]:
+    """The settings a configured spec reads (``dlt.secrets``/``dlt.config`` names).
+
+    Known settings for the unknown-settings warning; an unreadable spec reads none
+    (its error is reported once, by the validation).
+    """
+    if config.get("spec") is None:
+        return set()
+    try:
+        loaded = load_spec(config["spec"])
+    except ConfigError:
+        return set()
+    return {reference.name for reference in references(loaded.data)}

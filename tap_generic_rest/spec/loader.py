@@ -51,6 +51,17 @@ def reference_in(value: str) -> Reference | None:
     return Reference(match.group(3), match.group(1) == "secrets") if match else None
 
 
+def references(value: Any) -> set[Reference]:
+    """Every reference in a loaded spec (the settings it reads)."""
+    if isinstance(value, Reference):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(references(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(references(item) for item in value))
+    return set()
+
+
 def _with_references(value: Any) -> Any:
     """``value`` with every ``dlt.secrets[...]``/``dlt.config[...]`` string made a Reference."""
     if isinstance(value, str):
