@@ -49,9 +49,18 @@ def test_each_seed_spec_produces_the_records_of_its_built_in_source(sandbox, sou
         assert set(built_in) - set(from_spec) == {"avatars"}
         built_in.pop("avatars")
     assert set(from_spec) == set(built_in)
+    classes = {s.name: s for s in all_sources()[source].streams}
     for stream, records in built_in.items():
         assert records, stream
-        assert from_spec[stream] == records, stream
+        if getattr(classes[stream], "incremental", None) is not None:
+            # The built-in stream asks for changes in its own order (oncall alerts sorted
+            # by updatedAt); the seed cannot say that: the same records, in the API's order.
+            key = classes[stream].primary_keys[0]
+            assert sorted(from_spec[stream], key=lambda r: r[key]) == sorted(
+                records, key=lambda r: r[key]
+            ), stream
+        else:
+            assert from_spec[stream] == records, stream
 
 
 @pytest.mark.parametrize("source", sorted(all_sources()))

@@ -114,7 +114,9 @@ class SpecStream(GenericRestStream):
         return child
 
     @override
-    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
         # The parent's fields go into every child record (what the SDK does only for the
         # state partition's keys, which here are the ones requests depend on).
         return super().post_process(self._with_parent_fields(row, context), context)
