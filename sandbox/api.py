@@ -6,6 +6,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from sandbox.mutations import Mutation
+from sandbox.projects import PREFIX as PROJECTS_PREFIX
+from sandbox.projects import ProjectsAPI
 from sandbox.server import FAULTS, App, SandboxServer, Settings, dumps, loads
 from sandbox.sources import PAGINGS, SOURCES, Endpoint, Limits
 
@@ -140,8 +142,11 @@ class Sandbox:
         return int(self.url.rsplit(":", 1)[1])
 
     def base_url(self, source: str) -> str:
-        """The ``base_url`` setting for a source: ``{url}/chat/api/v1`` or ``{url}/<source>``."""
-        return self.url + SOURCES[source].prefix
+        """The ``base_url`` setting for a source: ``{url}/chat/api/v1`` or ``{url}/<source>``.
+
+        ``projects`` (the API for user specs, see ``sandbox/projects.py``): ``{url}/projects/v1``.
+        """
+        return self.url + (PROJECTS_PREFIX if source == "projects" else SOURCES[source].prefix)
 
     def credentials(self, source: str) -> dict[str, str]:
         """The source's credential settings (``api_token``, ``user_id``, ``api_key``...)."""
@@ -175,6 +180,11 @@ class Sandbox:
                 raise KeyError(f"{source}.{stream} has no part {part!r}")
         rows = [row for ep in eps for row in self._app.rows(ep, source, 0, 1 << 40)]
         return list(loads(dumps(rows)))
+
+    @property
+    def projects(self) -> ProjectsAPI:
+        """The projects API (records of its three resources, its credentials)."""
+        return self._app.projects
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Records per stream per source, e.g. ``{"chat": {"users": 25, ...}, ...}``."""

@@ -33,6 +33,8 @@ from sandbox.mutations import (
     StreamView,
 )
 from sandbox.oddities import drift_record, render_tricky, tricky_record
+from sandbox.projects import PREFIX as PROJECTS_PREFIX
+from sandbox.projects import ProjectsAPI
 from sandbox.sources import (
     AVATAR_TYPES,
     ONE_PAGE_DEFAULT_CAP,
@@ -140,6 +142,7 @@ class Settings:
         bad = sorted(self.bare_arrays - known - set(SOURCES))
         if bad:
             raise ValueError(f"unknown source or stream {bad} in bare_arrays")
+        known |= {"projects.projects", "projects.members"}
         for key, value in self.sizes.items():
             if key not in known:
                 raise ValueError(f"unknown stream {key!r} in sizes; known: {sorted(known)}")
@@ -233,6 +236,14 @@ class App:
         self.settings = settings
         self.url = ""  # set once the server is bound
         self.credentials = {name: make_credentials(settings.seed, name) for name in SOURCES}
+        sizes, default = settings.sizes, settings.default_size
+        #: The sixth API, for user specs (see sandbox/projects.py); not a built-in source.
+        self.projects = ProjectsAPI(
+            settings.seed,
+            sizes.get("projects.projects", default),
+            sizes.get("projects.members", default),
+        )
+        self.credentials["projects"] = self.projects.credentials
         self.faults = FaultPlan(settings)
         self.log: list[RequestLog] = []
         self._views: dict[tuple[str, str, str], StreamView] = {}
@@ -460,6 +471,11 @@ class App:
         method 405, then faults, then the page (or 400 for a bad parameter).
         """
         parts = urlsplit(req.target)
+        if parts.path == PROJECTS_PREFIX or parts.path.startswith(PROJECTS_PREFIX + "/"):
+            status, body, headers = self.projects.handle(
+                req.method, req.target, req.headers, req.host
+            )
+            return "projects", Response(status, dumps(body), headers)
         query = parse_qs(parts.query, keep_blank_values=True)
         route = ROUTES.get(parts.path)
         source = route[0] if route else source_for_path(parts.path)

@@ -1,4 +1,4 @@
-"""Authenticators for the four ways the sources authenticate, and their specs.
+"""Authenticators for the ways APIs authenticate, and their specs.
 
 Each authenticator is a small subclass of an SDK authenticator, bound to the
 origin (scheme, host, port) of ``base_url``: it refuses to attach credentials to
@@ -108,6 +108,28 @@ class BasicAuthenticator(_OriginBound, SDKBasicAuthenticator):
         self.origin = origin
 
 
+class CookieKeyAuthenticator(_OriginBound, APIAuthenticatorBase):
+    """An API key sent as a cookie (``Cookie: <name>=<key>``), after any cookie already set."""
+
+    def __init__(self, *, origin: str, name: str, key: str) -> None:
+        super().__init__()
+        self.origin = origin
+        self.name = name
+        self._cookie = f"{name}={key}"
+
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Add the key, replacing any earlier copy (a request may be authenticated twice)."""
+        request = super().authenticate_request(request)
+        kept = [
+            part.strip()
+            for part in (request.headers.get("Cookie") or "").split(";")
+            if part.strip() and part.strip().split("=", 1)[0] != self.name
+        ]
+        request.headers["Cookie"] = "; ".join([*kept, self._cookie])
+        return request
+
+
 class HeaderPairAuthenticator(_OriginBound, APIAuthenticatorBase):
     """Several headers at once (the chat source's ``X-Auth-Token`` and ``X-User-Id``)."""
 
@@ -154,14 +176,30 @@ class HeaderKeyAuth(_OneKeyAuth):
     """API key in a header; ``auth_header``/``auth_scheme`` settings may override both."""
 
     header: str = "api_key"
+    scheme: str | None = None
 
     def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
         return HeaderKeyAuthenticator(
             origin=origin,
             header=config.get("auth_header") or self.header,
             key=self._key(config),
-            scheme=config.get("auth_scheme") or None,
+            scheme=config.get("auth_scheme") or self.scheme,
         )
+
+
+def BearerAuth(setting: str) -> HeaderKeyAuth:  # noqa: N802  # reads as the spec it makes
+    """A bearer token: ``Authorization: Bearer <token>``."""
+    return HeaderKeyAuth(setting, header="Authorization", scheme="Bearer")
+
+
+@dataclass(frozen=True)
+class CookieKeyAuth(_OneKeyAuth):
+    """API key in a cookie."""
+
+    name: str = "api_key"
+
+    def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
+        return CookieKeyAuthenticator(origin=origin, name=self.name, key=self._key(config))
 
 
 @dataclass(frozen=True)
@@ -206,3 +244,15 @@ class HeaderPairAuth:
         values = {header: config[setting] for header, setting in self.headers}
         REDACTOR.add(*values.values())
         return HeaderPairAuthenticator(origin=origin, headers=values)
+
+
+@dataclass(frozen=True)
+class NoAuth:
+    """No credentials (an open API); requests are still bound to the base_url host."""
+
+    @property
+    def settings(self) -> tuple[str, ...]:  # noqa: D102
+        return ()
+
+    def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:  # noqa: D102
+        return HeaderPairAuthenticator(origin=origin, headers={})

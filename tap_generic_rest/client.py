@@ -123,6 +123,12 @@ class GenericRestStream(IncrementalStream):
     records_key: ClassVar[str]
     #: How the stream pages; one request by default.
     paging: ClassVar[Paging] = SinglePage()
+    #: The stream's own retry policy, where it differs from its source's (a spec endpoint's).
+    retry: ClassVar[RetryPolicy | None] = None
+    #: Incremental streams: the query parameter that carries the start value (the
+    #: bookmark, else ``initial_value``); ``replication_key`` names the record's field.
+    start_param: ClassVar[str | None] = None
+    initial_value: ClassVar[Any] = None
 
     schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
@@ -151,7 +157,7 @@ class GenericRestStream(IncrementalStream):
     @override
     @property
     def url_base(self) -> str:
-        return str(self.config["base_url"]).rstrip("/")
+        return str(self.config.get("base_url") or self.source.base_url).rstrip("/")
 
     @override
     @property
@@ -189,7 +195,18 @@ class GenericRestStream(IncrementalStream):
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         params = self.paging.url_params(next_page_token, self.page_size)
         params.update(self.change_params())  # on every page: next URLs carry it anyway
+        if self.start_param:  # a spec's incremental (see spec/compile.py)
+            start = self.start_value(context)
+            if start is not None:
+                params[self.start_param] = start
         return params
+
+    def start_value(self, context: Context | None) -> Any:
+        """Where a spec's incremental stream starts: its bookmark, else ``initial_value``."""
+        if not self.replication_key:
+            return None
+        bookmark = self.get_starting_replication_key_value(context)
+        return self.initial_value if bookmark is None else bookmark
 
     @override
     def get_http_request(self, *, page: Any) -> Any:
@@ -260,8 +277,8 @@ class GenericRestStream(IncrementalStream):
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """The source's retry policy."""
-        return self.source.retry
+        """The stream's retry policy: its own if it declares one, else its source's."""
+        return self.retry or self.source.retry
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -377,10 +394,9 @@ class GenericRestStream(IncrementalStream):
         if undeclared:
             self._reported_undeclared |= undeclared
             self.logger.warning(
-                "stream '%s': fields not in schemas/%s/%s.json are passed through undeclared: %s",
+                "stream '%s': fields not in %s are passed through undeclared: %s",
                 self.name,
-                self.source_name,
-                self.name,
+                self.schema_origin,
                 ", ".join(sorted(undeclared)),
             )
 
@@ -479,6 +495,11 @@ class GenericRestStream(IncrementalStream):
         if version is not None:
             self._version_pending = None
             super()._write_activate_version_message(version)
+
+    @property
+    def schema_origin(self) -> str:
+        """Where the stream's schema comes from, as a user would look for it."""
+        return f"schemas/{self.source_name}/{self.name}.json"
 
     # --- emitting records ---------------------------------------------------------
 

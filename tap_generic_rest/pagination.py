@@ -90,11 +90,13 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
         total_key: str | None = None,
         start: int = 0,
         primary_keys: Sequence[str] = (),
+        maximum_offset: int | None = None,
     ) -> None:
         super().__init__(start, page_size)
         self.records_key = records_key
         self.stream = stream
         self.total_key = total_key
+        self.maximum_offset = maximum_offset
         self._received = 0
         #: The server's own page size, once a short page turned out not to be the last.
         self.cap: int | None = None
@@ -132,6 +134,12 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
         self.end_reason = page_end(
             received, limit, self.current_value, total, trust_short=self._full_page_seen
         )
+        if (
+            self.end_reason is None
+            and self.maximum_offset is not None
+            and self.current_value + received >= self.maximum_offset
+        ):
+            self.end_reason = f"maximum offset {self.maximum_offset} reached"
         if received >= limit:
             self._full_page_seen = True
         elif self.end_reason is None and total is None:
@@ -239,9 +247,13 @@ class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
         self.end_reason: str | None = None
         self._reset_guard(primary_keys)
 
+    def find_link(self, response: requests.Response) -> Any:
+        """The next page's link as the response gives it (None or empty: the last page)."""
+        return lookup(json_body(response), self.next_key)
+
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
-        link = lookup(json_body(response), self.next_key)
+        link = self.find_link(response)
         if not link or not isinstance(link, str):
             self.check_page(response)
             self.end_reason = "next URL absent"
@@ -314,6 +326,9 @@ class OffsetPaging:
     offset_param: str = "offset"
     limit_param: str = "limit"
     total_key: str | None = None
+    #: The first offset asked for, and the offset paging stops at (dlt's offset, maximum_offset).
+    start: int = 0
+    maximum_offset: int | None = None
     prefetchable: ClassVar[bool] = True
     paginator_class: ClassVar[type[OffsetPaginator]] = OffsetPaginator
 
@@ -331,11 +346,13 @@ class OffsetPaging:
             records_key=records_key,
             stream=stream,
             total_key=self.total_key,
+            start=self.start,
             primary_keys=primary_keys,
+            maximum_offset=self.maximum_offset,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
-        return {self.offset_param: token or 0, self.limit_param: page_size}
+        return {self.offset_param: token or self.start, self.limit_param: page_size}
 
 
 @dataclass(frozen=True)

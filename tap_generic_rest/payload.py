@@ -153,6 +153,18 @@ def lookup(body: Any, path: str) -> Any:
     return value
 
 
+#: The selector of a spec resource without ``data_selector``: the body itself if it is a
+#: list (as for every selector), else the body's only list (dlt's default).
+AUTO_SELECTOR = ""
+
+
+def _only_list(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return None
+    lists = [value for value in body.values() if isinstance(value, list)]
+    return lists[0] if len(lists) == 1 else None
+
+
 def select_records(response: requests.Response, selector: str, stream: str) -> list[Any]:
     """Return the records: a bare JSON array body, else the list at ``selector``.
 
@@ -161,11 +173,12 @@ def select_records(response: requests.Response, selector: str, stream: str) -> l
     body = json_body(response)
     if isinstance(body, list):
         return body
-    value = lookup(body, selector)
+    value = lookup(body, selector) if selector != AUTO_SELECTOR else _only_list(body)
     if not isinstance(value, list):
         found = "nothing" if value is None else f"a JSON {type(value).__name__}"
+        where = f"at '{selector}'" if selector else "as the body or its only list"
         msg = (
-            f"stream '{stream}': expected a list of records at '{selector}' in the response "
+            f"stream '{stream}': expected a list of records {where} in the response "
             f"(status {response.status_code}), or a bare JSON array, found {found}"
         )
         raise ResponseShapeError(msg)

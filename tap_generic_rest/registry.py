@@ -35,6 +35,8 @@ class Source:
     streams: tuple[type[GenericRestStream], ...]
     #: Settings only this source reads (shown in --about and meltano.yml).
     settings: tuple[Property[Any], ...] = field(default=())
+    #: The base URL a spec names (``client.base_url``); the ``base_url`` setting wins.
+    base_url: str | None = None
 
 
 @cache

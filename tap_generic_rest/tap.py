@@ -24,6 +24,7 @@ from tap_generic_rest.probe import DEFAULT_PROBE_PAGES, run_probe_command
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import Source, all_sources, get_source
 from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
+from tap_generic_rest.spec import compile_spec, spec_settings
 from tap_generic_rest.summary import RunSummary
 
 if TYPE_CHECKING:
@@ -37,19 +38,37 @@ COMMON_SETTINGS = th.PropertiesList(
     th.Property(
         "source",
         th.StringType,
-        required=True,
         allowed_values=list(all_sources()),
         title="Source",
-        description="Which API to extract: " + ", ".join(all_sources()) + ".",
+        description=(
+            "Which API to extract: " + ", ".join(all_sources()) + " (required unless spec is set)."
+        ),
+    ),
+    th.Property(
+        "spec",
+        th.StringType,  # or an object: see _settings_schema
+        title="Spec",
+        description=(
+            "Any other REST API: a dlt rest_api configuration, as a path to a JSON, YAML or "
+            "Python file, or as an object (see 'Your own API')."
+        ),
     ),
     th.Property(
         "base_url",
         th.StringType,
-        required=True,
         title="Base URL",
         description=(
             "http or https URL of the API; the source's paths are appended to it "
-            "(e.g. https://chat.example.com/api/v1)."
+            "(e.g. https://chat.example.com/api/v1). Required, except that a spec may name it."
+        ),
+    ),
+    th.Property(
+        "inferred_schemas_dir",
+        th.StringType,
+        title="Inferred schemas folder",
+        description=(
+            "spec: folder where discovery writes each schema it inferred, as <resource>.json "
+            "(point it at the spec's schemas/ folder to keep and edit them)."
         ),
     ),
     th.Property(
@@ -169,8 +188,17 @@ COMMON_SETTINGS = th.PropertiesList(
 )
 
 
+#: ``spec`` is a path or an object. Said with ``anyOf`` of typed schemas, not a type list:
+#: the SDK reads an environment variable as JSON when a setting's type lists "object" (a path
+#: is not JSON), and cannot read a bare "null" in ``anyOf`` (which its Property would add).
+SPEC_TYPES = {"anyOf": [{"type": "string"}, {"type": "object"}, {"type": "null"}]}
+
+
 def _settings_schema() -> dict[str, Any]:
     schema = COMMON_SETTINGS.to_dict()
+    spec = schema["properties"]["spec"]
+    spec.pop("type")
+    spec.update(SPEC_TYPES)
     for source in all_sources().values():
         for prop in source.settings:
             schema["properties"].update(prop.to_dict())
@@ -185,8 +213,13 @@ def _describe_error(error: Any) -> str:
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"setting '{missing}' is required"
-    if validator == "type":
-        return f"setting '{setting}' must be {type_words(error.validator_value)}"
+    if validator in ("type", "anyOf"):  # anyOf: spec, a string or an object
+        kinds = (
+            error.validator_value
+            if validator == "type"
+            else [k.get("type") for k in error.validator_value if k.get("type") != "null"]
+        )
+        return f"setting '{setting}' must be {type_words(kinds)}"
     if validator == "minimum":
         return f"setting '{setting}' must be at least {schema.get('minimum')}"
     if validator == "exclusiveMinimum":
@@ -197,7 +230,7 @@ def _describe_error(error: Any) -> str:
 
 
 class TapGenericRest(Tap):
-    """Singer tap for the five REST APIs described in the seeds."""
+    """Singer tap for the five REST APIs described in the seeds, and for any spec'd one."""
 
     name = "tap-generic-rest"
     config_jsonschema = _settings_schema()
@@ -215,7 +248,9 @@ class TapGenericRest(Tap):
         """
         self._register_secrets()
         self._config = with_numbers(self._config, self.config_jsonschema)
-        if warning := unknown_settings(self._config, self.full_settings_schema()):
+        read_by_spec = spec_settings(self._config)  # a spec may read any setting it names
+        checked = {k: v for k, v in self._config.items() if k not in read_by_spec}
+        if warning := unknown_settings(checked, self.full_settings_schema()):
             self.logger.warning("config: %s", warning)
         errors = config_errors(dict(self.config), self.config_jsonschema)
         if errors and raise_errors:
@@ -257,13 +292,15 @@ class TapGenericRest(Tap):
 
     @cached_property
     def source(self) -> Source:
-        """The configured source."""
+        """The configured source: a built-in one, or the one the ``spec`` setting describes."""
+        if self.config.get("spec") is not None:
+            return compile_spec(self.config)
         return get_source(self.config.get("source"))
 
     @cached_property
     def origin(self) -> str:
         """Origin of base_url: the only one that ever receives credentials."""
-        return origin_of(str(self.config.get("base_url", "")))
+        return origin_of(str(self.config.get("base_url") or self.source.base_url or ""))
 
     @cached_property
     def authenticator(self) -> APIAuthenticatorBase:
@@ -366,6 +403,14 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         )
     if errors:
         return errors
+    if config.get("spec") is not None:
+        return _spec_errors(config)
+    if not config.get("base_url"):
+        errors.append("setting 'base_url' is required")
+    if not config.get("source"):
+        errors.append("setting 'source' is required (or 'spec')")
+    if errors:
+        return errors
     errors.extend(_base_url_errors(str(config["base_url"])))
     start_date = config.get("start_date")
     if start_date is not None and to_moment(start_date) is None:
@@ -377,3 +422,14 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         if not config.get(setting)
     )
     return errors
+
+
+def _spec_errors(config: dict[str, Any]) -> list[str]:
+    """Problems with a spec run: the spec itself (compiled, no request made), then base_url."""
+    if config.get("source"):
+        return ["set either 'source' or 'spec', not both"]
+    try:
+        source = compile_spec(config)
+    except ConfigError as exc:
+        return [str(exc)]
+    return _base_url_errors(str(config.get("base_url") or source.base_url))

@@ -122,7 +122,8 @@ def test_every_setting_of_the_tap_is_declared_with_kind_label_and_description():
         setting = declared[name]
         assert setting.get("label"), name
         assert setting.get("description"), name
-        json_type = next(t for t in prop["type"] if t != "null")
+        types = prop.get("type") or [one["type"] for one in prop["anyOf"]]  # spec: anyOf
+        json_type = next(t for t in types if t != "null")
         assert setting["kind"] in KINDS[json_type], (name, setting["kind"], json_type)
     for name in SECRET_SETTINGS:
         assert declared[name]["kind"] == "password", name
@@ -252,13 +253,21 @@ def tap_env(source: str, config: dict[str, Any]) -> dict[str, str]:
 
 
 def meltano_run(
-    meltano: Path, source: str, schema: str, config: dict[str, Any], run_id: str
+    meltano: Path,
+    source: str,
+    schema: str,
+    config: dict[str, Any],
+    run_id: str,
+    *,
+    spec: bool = False,
 ) -> str:
+    """``spec``: the extractor is a spec (issue 15), so no ``source`` is set for it."""
     env = {
         **tap_env(source, config),
         **{
             f"TAP_GENERIC_REST__{source.upper()}_{name.upper()}": text
             for name, text in kind_settings(source).items()
+            if not (spec and name == "source")
         },
         **target_env(),
         "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
@@ -572,3 +581,57 @@ def test_meltano_incremental_second_run_reads_only_the_changes(
         assert len(filters) == len(INCREMENTAL[source]), filters
         if source == "oncall":
             assert len(second) * 5 < first
+
+
+# --- a spec: the sixth API, described only by examples/specs/projects.yaml -----------------
+#
+# ``tap-generic-rest--projects`` sets nothing but ``spec``; the sandbox serves the projects API.
+# A second run resumes from the bookmark of the incremental ``projects`` resource: it asks only
+# for projects updated since, and the upserts leave the tables as they were.
+
+
+def test_the_projects_extractor_is_a_spec_and_nothing_else():
+    extractors = {p["name"]: p for p in meltano_project()["plugins"]["extractors"]}
+    plugin = extractors["tap-generic-rest--projects"]
+    assert plugin["inherit_from"] == "tap-generic-rest"
+    assert plugin["config"] == {"spec": "examples/specs/projects.yaml"}
+
+
+def test_meltano_run_loads_the_spec_api_into_postgres_and_resumes_from_the_bookmark(
+    pg: Any, meltano: Any, load_schema: Any, e2e_sandbox: Any
+) -> None:
+    api = e2e_sandbox.projects
+    schema = load_schema("projects")
+    config = {"base_url": e2e_sandbox.base_url("projects"), **api.credentials}
+    projects = api.projects()
+    tasks = [task for project in projects for task in api.tasks(project["id"])]
+    expected = {"projects": len(projects), "tasks": len(tasks), "members": len(api.members())}
+    assert all(expected.values())
+
+    e2e_sandbox.clear_requests()
+    meltano_run(meltano, "projects", schema, config, schema, spec=True)
+    assert row_counts(pg, schema) == expected
+    for table in expected:
+        assert primary_key_columns(pg, schema, table) == ["id"], table
+    # Child rows carry their parent's id and name (include_from_parent).
+    loaded = dict(pg.execute(f"SELECT id, _projects_id FROM {quote(schema)}.tasks").fetchall())
+    assert loaded == {task["id"]: task["project_id"] for task in tasks}
+    names = pg.execute(f"SELECT DISTINCT _projects_name FROM {quote(schema)}.tasks").fetchall()
+    assert {name for (name,) in names} == {p["name"] for p in projects if api.tasks(p["id"])}
+    first = [r for r in e2e_sandbox.requests if r.path.endswith("/projects")]
+    assert first[0].query["updated_since"] == ["2023-01-01T00:00:00Z"]  # the initial_value
+
+    first_tasks = [r for r in e2e_sandbox.requests if r.path.endswith("/tasks")]
+
+    e2e_sandbox.clear_requests()
+    meltano_run(meltano, "projects", schema, config, schema, spec=True)
+    assert row_counts(pg, schema) == expected
+    # Discovery reads a first page (from the initial value, to infer the tasks' schema);
+    # the sync asks only for what changed since the newest project of the first run.
+    again = [r for r in e2e_sandbox.requests if r.path.endswith("/projects")]
+    newest = max(p["updated_at"] for p in projects)
+    assert again[-1].query == {"updated_since": [newest], "limit": ["10"]}
+    newest_id = next(p["id"] for p in projects if p["updated_at"] == newest)
+    again_tasks = [r for r in e2e_sandbox.requests if r.path.endswith("/tasks")]
+    assert again_tasks[-1].path == f"/projects/v1/projects/{newest_id}/tasks"
+    assert len(again_tasks) < len(first_tasks)

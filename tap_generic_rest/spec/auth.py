@@ -1,0 +1,130 @@
+"""A spec's ``client.auth`` and ``client.headers`` as one of the built-in auth specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tap_generic_rest.auth import (
+    AuthSpec,
+    BasicAuth,
+    BearerAuth,
+    CookieKeyAuth,
+    HeaderKeyAuth,
+    NoAuth,
+    QueryKeyAuth,
+)
+from tap_generic_rest.redact import REDACTOR
+from tap_generic_rest.spec.loader import Reference
+from tap_generic_rest.spec.values import fail, nonempty
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from singer_sdk.authenticators import APIAuthenticatorBase
+
+    from tap_generic_rest.spec.values import Resolver
+
+AUTH_TYPES = ("api_key", "http_basic", "basic", "bearer")
+
+
+@dataclass(frozen=True)
+class SpecAuth:
+    """A spec's auth: a built-in auth spec fed with the values the spec resolved.
+
+    ``values`` maps setting names (or, for literals written in the spec, the spec key)
+    to values; ``headers`` are secret headers sent with the credentials, bound like
+    them to the base_url host.
+    """
+
+    inner: AuthSpec
+    values: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The settings the spec reads its credentials from (named when a server refuses)."""
+        return self.names
+
+    def build(self, config: Mapping[str, Any], origin: str) -> APIAuthenticatorBase:
+        """The inner spec's authenticator, carrying the secret headers too."""
+        merged = {**config, **dict(self.values)}
+        authenticator = self.inner.build(merged, origin)
+        extra = {header: merged[key] for header, key in self.headers}
+        REDACTOR.add(*extra.values())
+        authenticator.auth_headers.update(extra)
+        return authenticator
+
+
+class AuthCompiler:
+    """Compiles ``client.auth`` and ``client.headers``, collecting the credentials read."""
+
+    def __init__(self, resolve: Resolver) -> None:
+        self.resolve = resolve
+        #: Credentials read, by setting name (or spec key), and the settings named.
+        self.values: dict[str, str] = {}
+        self.names: list[str] = []
+
+    def credential(self, spec: Mapping[str, Any], key: str) -> str:
+        """The name an auth spec reads one credential by: a setting, or the spec key."""
+        where = f"client.auth.{key}"
+        value = spec.get(key)
+        if isinstance(value, Reference):
+            self.values[value.name] = str(self.resolve(value, where))
+            self.names.append(value.name)
+            return value.name
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            self.values[where] = str(value)
+            return where
+        raise fail(where, 'missing (a string or dlt.secrets["NAME"])')
+
+    def auth_kind(self, raw: Any) -> AuthSpec:
+        """The built-in auth spec for ``client.auth``."""
+        if raw is None:
+            return NoAuth()
+        if not isinstance(raw, dict):
+            raise fail("client.auth", "must be an object with a 'type'")
+        kind = raw.get("type")
+        if kind == "bearer":
+            return BearerAuth(self.credential(raw, "token"))
+        if kind in ("http_basic", "basic"):
+            return BasicAuth(self.credential(raw, "username"), self.credential(raw, "password"))
+        if kind != "api_key":
+            raise fail(
+                "client.auth.type", f"unknown auth type '{kind}' (known: {', '.join(AUTH_TYPES)})"
+            )
+        header = nonempty(raw.get("name", "Authorization"), "client.auth.name")
+        location = raw.get("location", "header")
+        key = self.credential(raw, "api_key")
+        if location == "header":
+            return HeaderKeyAuth(key, header=header)
+        if location == "query":
+            return QueryKeyAuth(key, param=header)
+        if location == "cookie":
+            return CookieKeyAuth(key, name=header)
+        raise fail(
+            "client.auth.location", f"unknown location '{location}' (header, query or cookie)"
+        )
+
+    def compile(self, raw: Any, headers: Any) -> tuple[SpecAuth, tuple[tuple[str, str], ...]]:
+        """The spec's auth, and the headers that are not secrets (sent by each stream)."""
+        inner = self.auth_kind(raw)
+        if not isinstance(headers, dict):
+            raise fail("client.headers", "must be an object")
+        secret_headers: list[tuple[str, str]] = []
+        plain: list[tuple[str, str]] = []
+        for header, value in headers.items():
+            if isinstance(value, Reference) and value.secret:
+                self.values[value.name] = str(self.resolve(value, f"client.headers.{header}"))
+                self.names.append(value.name)
+                secret_headers.append((header, value.name))
+            else:
+                plain.append((header, str(self.resolve(value, f"client.headers.{header}"))))
+        auth = SpecAuth(
+            inner,
+            tuple(self.values.items()),
+            tuple(secret_headers),
+            tuple(dict.fromkeys(self.names)),
+        )
+        return auth, tuple(plain)

@@ -1,0 +1,88 @@
+"""Reading values out of a spec: settings it refers to, paths, numbers, names.
+
+Every helper raises a ConfigError naming where in the spec the value is (``spec:
+resource 'tasks': endpoint.paginator.limit: ...``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.payload import AUTO_SELECTOR
+from tap_generic_rest.redact import REDACTOR
+from tap_generic_rest.spec.loader import Reference
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_ENV_PREFIX = "TAP_GENERIC_REST_"
+
+
+def setting_value(config: Mapping[str, Any], name: str) -> Any:
+    """A setting a spec reads: from the config, else ``TAP_GENERIC_REST_<NAME>``."""
+    value = config.get(name)
+    if value is None or value == "":
+        value = os.environ.get(_ENV_PREFIX + name.upper())
+    return value
+
+
+class Resolver:
+    """Replaces a spec's ``dlt.secrets``/``dlt.config`` references by the settings they name.
+
+    A value read through ``dlt.secrets`` is registered for masking as it is read.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+
+    def __call__(self, value: Any, where: str) -> Any:
+        """A value with its dlt.secrets/dlt.config references replaced by settings."""
+        if isinstance(value, Reference):
+            found = setting_value(self.config, value.name)
+            if found is None or found == "":
+                raise fail(where, f"reads setting '{value.name}' ({value}), which is not set")
+            if value.secret:
+                REDACTOR.add(str(found))
+            return found
+        if isinstance(value, dict):
+            return {k: self(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+
+def fail(where: str, message: str) -> ConfigError:
+    """The error for a bad value at ``where``."""
+    return ConfigError(f"spec: {where}: {message}")
+
+
+def jsonpath(value: Any, where: str) -> str:
+    """A dotted path from a dotted path or a simple JSONPath (``$.data``, ``data[*]``)."""
+    if not isinstance(value, str):
+        raise fail(where, "must be a dotted path or a JSONPath string")
+    path = value.strip()
+    path = re.sub(r"\[\s*['\"]([^'\"]+)['\"]\s*\]", r".\1", path)
+    path = path.removesuffix("[*]")
+    if path in ("$", ""):
+        return AUTO_SELECTOR
+    path = path.removeprefix("$.").removeprefix("$")
+    if not path or re.search(r"[\[\]*?@()]|\.\.", path):
+        raise fail(where, f"the JSONPath '{value}' is not supported; use a dotted path")
+    return path.strip(".")
+
+
+def integer(value: Any, where: str, minimum: int = 0) -> int:
+    """An integer of at least ``minimum`` (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise fail(where, f"must be an integer of at least {minimum}")
+    return value
+
+
+def nonempty(value: Any, where: str) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise fail(where, "must be a non-empty string")
+    return value
