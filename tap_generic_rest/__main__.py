@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import traceback
 from typing import NoReturn
 
 import click
 
-from tap_generic_rest import redact
+from tap_generic_rest import interrupt, redact
+from tap_generic_rest.errors import OutputClosedError
 from tap_generic_rest.failures import EXPECTED, describe
 from tap_generic_rest.inputs import check_input_files
 from tap_generic_rest.logs import error_line
@@ -23,15 +26,73 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is left in its buffer can no longer fail the exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (tests): nothing to silence
+        pass
+
+
+def _output_closed() -> NoReturn:
+    _silence_stdout()
+    _fail("the target closed the tap's output (broken pipe); the run was not completed")
+
+
+def _stopped(stopped: interrupt.Interrupted, *, unwound: bool) -> NoReturn:
+    """End an interrupted run: final STATE (when a sync was cut short), one line, 128+signal."""
+    try:
+        if unwound:
+            interrupt.finish()
+        sys.stdout.flush()
+    except (BrokenPipeError, OutputClosedError):
+        _output_closed()
+    what = (
+        "stopped after writing the records read so far and a STATE covering them"
+        if unwound
+        else "it came as the run ended; the output is complete"
+    )
+    sys.stderr.write(error_line(f"interrupted by {stopped.signal_name}: {what}") + "\n")
+    sys.stderr.flush()
+    raise SystemExit(stopped.exit_code)
+
+
+def _is_broken_pipe(exc: BaseException) -> bool:
+    return isinstance(exc, BrokenPipeError) or (
+        isinstance(exc, OSError) and exc.errno == errno.EPIPE
+    )
+
+
+def _bug() -> NoReturn:
+    _fail(f"unexpected failure (a bug, please report it):\n{traceback.format_exc().rstrip()}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the tap; expected failures end in one line on stderr and exit status 1."""
+    """Run the tap; expected failures end in one line on stderr and exit status 1.
+
+    SIGINT and SIGTERM end it with status 130 and 143 (see interrupt.py).
+    """
     redact.install()
+    interrupt.install()
     args = sys.argv[1:] if argv is None else argv
     try:
         check_input_files(args)
         code = TapGenericRest.cli.main(
             args=args, prog_name="tap-generic-rest", standalone_mode=False
         )
+        sys.stdout.flush()
+    except interrupt.Interrupted as stopped:
+        _stopped(stopped, unwound=True)
+    except OutputClosedError:
+        _output_closed()
+    except OSError as exc:  # requests' exceptions are OSErrors too
+        if _is_broken_pipe(exc):
+            _output_closed()
+        if isinstance(exc, EXPECTED):
+            _fail(describe(exc))
+        _bug()
     except EXPECTED as exc:
         _fail(describe(exc))
     except click.ClickException as exc:
@@ -40,7 +101,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _fail("aborted")
     except Exception:  # noqa: BLE001  a bug: keep the traceback, but never a secret in it
-        _fail(f"unexpected failure (a bug, please report it):\n{traceback.format_exc().rstrip()}")
+        _bug()
+    late = interrupt.requested()
+    if late is not None:  # the signal came when the work was done: nothing was cut short
+        _stopped(late, unwound=False)
     raise SystemExit(code or 0)
 
 
