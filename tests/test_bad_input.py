@@ -10,6 +10,7 @@ request sent (requests-mock, or the sandbox's request log, saw none).
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -579,7 +580,13 @@ def test_a_catalog_of_another_source_is_refused_with_settings_from_the_environme
     for name, value in good("statuspage").items():
         monkeypatch.setenv(f"TAP_GENERIC_REST_{name.upper()}", str(value))
     path = write(tmp_path / "catalog.json", catalog)
-    code, out, err = run_main(["--config", "ENV", "--catalog", path], capsys)
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        code, out, err = run_main(["--config", "ENV", "--catalog", path], capsys)
+    finally:  # the SDK's CLI adds a stderr handler (this test's capture) to the root logger
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
     assert code == 1
     assert out == ""
     last = err.splitlines()[-1]
