@@ -11,6 +11,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, MappingError
 from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_generic_rest import interrupt
@@ -284,8 +285,12 @@ class TapGenericRest(Tap):
         interrupt.on_stop(self._write_final_state)
 
     def _write_final_state(self) -> None:
-        """After an interruption: a STATE covering exactly the records written."""
-        self.state_writer.write_state(self.state)
+        """After an interruption: a STATE covering exactly the records written.
+
+        Written even when it equals the last STATE (the SDK's state writer would skip
+        it): it is the message that closes the interrupted output.
+        """
+        self.message_writer.write_message(StateMessage(value=self.state))
 
     @cached_property
     def source(self) -> Source:
