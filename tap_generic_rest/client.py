@@ -19,6 +19,7 @@ from itertools import filterfalse
 from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
 import backoff
 import requests
@@ -27,6 +28,7 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
+from tap_generic_rest import interrupt, transport
 from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
 from tap_generic_rest.drift import find_drift, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
@@ -37,8 +39,15 @@ from tap_generic_rest.incremental_stream import IncrementalStream
 from tap_generic_rest.logs import quiet_expected_failures
 from tap_generic_rest.pagination import Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
-from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, Prefetcher, worker_session
-from tap_generic_rest.redact import redact
+from tap_generic_rest.prefetch import (
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    FetchCancelledError,
+    Prefetcher,
+    worker_cancelled,
+    worker_fetcher,
+    worker_session,
+)
+from tap_generic_rest.redact import excerpt, redact
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -56,6 +65,7 @@ if TYPE_CHECKING:
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
 _WAIT_REASON = "_tap_generic_rest_wait_reason"
+_WAIT_SECONDS = "_tap_generic_rest_wait_seconds"
 
 #: Failures retried whatever the status policy says: the network, and bodies cut short
 #: (a Content-Length larger than the body raises ChunkedEncodingError in requests).
@@ -140,6 +150,8 @@ class GenericRestStream(IncrementalStream):
     def __init__(self, tap: TapGenericRest) -> None:
         self.source: Source = tap.source
         super().__init__(tap=tap)
+        # A session whose connections the request deadline can cut (see transport.py).
+        self._requests_session = transport.new_session()
         self._declared = frozenset(self.schema.get("properties", {}))
         self._reported_undeclared: set[str] = set()
         #: The current paginator's guards, checked on each page before its records are used.
@@ -177,7 +189,19 @@ class GenericRestStream(IncrementalStream):
     @override
     @property
     def timeout(self) -> float:  # type: ignore[override]  # requests takes fractions
-        return float(self.config.get("request_timeout") or 300)
+        return self.limits.timeout
+
+    @cached_property
+    def limits(self) -> transport.Limits:
+        """The deadline and size cap of every request (``request_timeout``, ``max_response_mb``)."""
+        return transport.Limits.from_config(self.config)
+
+    @override
+    @staticmethod
+    def _url_encode(val: Any) -> str:
+        # A value filled into the path ({avatar_type}) is one path segment: encoded whole,
+        # so that '?', '#' or '/' in it cannot rewrite the request.
+        return quote(val, safe="") if isinstance(val, str) else str(val)
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
@@ -238,6 +262,30 @@ class GenericRestStream(IncrementalStream):
         return worker_session() or super().requests_session
 
     @override
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """The SDK's one request, sent within the deadline and the size cap (transport.py)."""
+        self.stats.request()  # every try of the sequential loop and of the prefetcher
+        authenticated = self.authenticator(prepared_request)
+        path = (authenticated.path_url or self.path).split("?", 1)[0]
+        response = transport.send(
+            self.requests_session,
+            authenticated,
+            limits=self.limits,
+            allow_redirects=self.allow_redirects,
+            label=f"stream '{self.name}': {authenticated.method} {path}",
+        )
+        self._write_request_duration_log(
+            endpoint=self.path,
+            response=response,
+            context=context,
+            extra_tags={"url": authenticated.path_url} if self._LOG_REQUEST_METRIC_URLS else None,
+        )
+        self.validate_response(response)
+        return response
+
+    @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Fetch pages ahead where the paging allows it, else the SDK's one-by-one loop."""
         workers = self.max_concurrent_requests
@@ -247,18 +295,15 @@ class GenericRestStream(IncrementalStream):
             return Prefetcher(self, context, workers).records()
         return super().request_records(context)
 
-    @override
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        self.stats.request()  # every try of the sequential loop and of the prefetcher
-        return super()._request(prepared_request, context)
+    def hold_source(self, exception: BaseException | None, wait: float) -> None:
+        """Make a retry on a status the policy lists (429, 420...) hold back every request.
 
-    def hold_source(self, details: Details) -> None:
-        """Make a retry on a status the policy lists (429, 420...) hold back every request."""
-        response = getattr(details.get("exception"), "response", None)
+        A page fetched ahead holds on behalf of its fetcher: the hold is lifted when
+        the stream's end is known and the page abandoned.
+        """
+        response = getattr(exception, "response", None)
         if response is not None and response.status_code in self.retry_policy.statuses:
-            self.rate_gate.hold(details.get("wait") or 0.0)
+            self.rate_gate.hold(wait, owner=worker_fetcher())
 
     # --- the run's summary ------------------------------------------------------
 
@@ -317,12 +362,14 @@ class GenericRestStream(IncrementalStream):
     @override
     def response_error_message(self, response: requests.Response) -> str:
         # Masked before it is cut short: a cut could leave part of a secret unmasked.
-        excerpt = " ".join(redact(response.text).split())[:_BODY_EXCERPT]
+        body = excerpt(response.content, response.encoding, _BODY_EXCERPT)
         reason = f" {response.reason}" if response.reason else ""
-        return redact(f"{self._describe(response)}{reason}: {excerpt}")
+        return redact(f"{self._describe(response)}{reason}: {body}")
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        # A safe point to stop at: every record of the previous page is written by now.
+        interrupt.check()
         records = select_records(response, self.records_key, self.name)
         self._check_records(response, records)
         # The paging guards run before any record of the page is emitted: a page that
@@ -572,16 +619,34 @@ class GenericRestStream(IncrementalStream):
         """Retry ``func`` on the SDK's transient failures, by the source's policy.
 
         The same hooks and transient exceptions as the SDK's, without the backoff
-        library's own log line: :meth:`backoff_handler` writes the one line per retry.
+        library's own log line: :meth:`backoff_handler` writes the one line per retry
+        and waits, where a signal or an abandoned page can end the wait (backoff's
+        own sleep cannot be cut short: it is given nothing to sleep).
         """
-        return backoff.on_exception(
-            self.backoff_wait_generator,
+        retried = backoff.on_exception(
+            self._waits_for_handler,
             TRANSIENT_ERRORS,
             max_tries=self.backoff_max_tries,
             on_backoff=self.backoff_handler,
-            jitter=self.backoff_jitter,
+            jitter=None,
             logger=None,
         )(func)
+
+        def send(*args: Any, **kwargs: Any) -> Any:
+            with interrupt.interruptible():  # nothing is written meanwhile: stop at once
+                return retried(*args, **kwargs)
+
+        return send
+
+    def _waits_for_handler(self) -> Generator[float, Any, None]:
+        """The policy's waits, kept on each exception for the handler; backoff sleeps 0."""
+        waits = self.backoff_wait_generator()
+        exception = yield next(waits)
+        while True:
+            wait = self.backoff_jitter(waits.send(exception))
+            with contextlib.suppress(AttributeError):
+                setattr(exception, _WAIT_SECONDS, wait)
+            exception = yield 0.0
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
@@ -606,6 +671,10 @@ class GenericRestStream(IncrementalStream):
     @override
     def backoff_handler(self, details: Details) -> None:
         exception = details.get("exception")
+        cancelled = worker_cancelled()
+        if cancelled is not None and cancelled.is_set():
+            raise FetchCancelledError  # an abandoned page: no retry, no wait, no hold
+        wait = float(getattr(exception, _WAIT_SECONDS, details.get("wait") or 0.0))
         response = getattr(exception, "response", None)
         failure = (
             f"status {response.status_code}"
@@ -624,9 +693,11 @@ class GenericRestStream(IncrementalStream):
             path,
             details.get("tries", 0),
             self.backoff_max_tries() - 1,
-            details.get("wait") or 0.0,
+            wait,
             getattr(exception, _WAIT_REASON, "backoff"),
             level=logging.WARNING,
         )
         self.stats.retry()
-        self.hold_source(details)
+        self.hold_source(exception, wait)
+        if interrupt.pause(wait, cancelled):
+            raise FetchCancelledError

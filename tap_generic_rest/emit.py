@@ -41,6 +41,8 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from typing_extensions import override
 
+from tap_generic_rest.errors import OutputClosedError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
@@ -104,15 +106,22 @@ class FastSingerWriter(SimpleSingerWriter):
             data = escape_line_separators(data)
         out = sys.stdout  # looked up each time: tests redirect it
         buffer = getattr(out, "buffer", None)
-        if buffer is not None:  # the text layer holds nothing: every text write is flushed
-            buffer.write(data)
-        else:
-            out.write(data.decode())
+        try:
+            if buffer is not None:  # the text layer holds nothing: every text write is flushed
+                buffer.write(data)
+            else:
+                out.write(data.decode())
+        except BrokenPipeError:
+            raise OutputClosedError from None
 
     @override
     def write_message(self, message: Message) -> None:
         self.write_pending()
-        super().write_message(message)
+        try:
+            super().write_message(message)
+        except BrokenPipeError:
+            # Not an OSError any more: click would end the run silently with status 1.
+            raise OutputClosedError from None
 
 
 @contextlib.contextmanager

@@ -30,3 +30,7 @@ class PaginationError(TapError):
 
 class ForeignHostError(TapError):
     """A request would carry credentials to a host other than the base_url host."""
+
+
+class OutputClosedError(TapError):
+    """The target closed the tap's stdout (a broken pipe): nothing more can be written."""

@@ -24,6 +24,7 @@ from singer_sdk.exceptions import (
 )
 
 from tap_generic_rest.errors import TapError
+from tap_generic_rest.transport import DeadlineExceededError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -124,7 +125,9 @@ def _mapping(exc: MappingError) -> str:
 
 def describe(exc: BaseException) -> str:
     """A one-line description of an expected failure, naming its stream when known."""
-    if isinstance(exc, requests.RequestException) and not isinstance(exc, requests.HTTPError):
+    if isinstance(exc, DeadlineExceededError):  # its own words: the stream, request and setting
+        text = f"{exc}, after all retries; check request_timeout and the server"
+    elif isinstance(exc, requests.RequestException) and not isinstance(exc, requests.HTTPError):
         text = _network(exc)
     elif isinstance(exc, RetriableAPIError):
         text = f"gave up after all retries: {' '.join(str(exc).split())}"

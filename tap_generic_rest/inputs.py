@@ -14,6 +14,8 @@ import orjson
 from jsonschema import Draft7Validator, SchemaError
 
 from tap_generic_rest.errors import ConfigError, InputFileError
+from tap_generic_rest.refuse import catalog_errors
+from tap_generic_rest.registry import get_source
 from tap_generic_rest.tap import TapGenericRest, config_errors
 
 if TYPE_CHECKING:
@@ -135,6 +137,7 @@ def check_input_files(args: list[str]) -> None:
     they come from files only; ``--config ENV`` leaves them to the tap itself.
     """
     merged: dict[str, Any] = {}
+    catalogs: list[tuple[str, dict[str, Any]]] = []
     for option, shape_problem in _SHAPE_CHECKS.items():
         for value in _options(args, option):
             if option == "--config" and value == "ENV":
@@ -146,8 +149,15 @@ def check_input_files(args: list[str]) -> None:
                 raise InputFileError(msg)
             if option == "--config":
                 merged |= data  # later files win, as in the SDK
+            elif option == "--catalog":
+                catalogs.append((value, data))
     if "ENV" in _options(args, "--config") or _INFO_ONLY.intersection(args):
         return
     errors = config_errors(merged, TapGenericRest.config_jsonschema)
     if errors:
         raise ConfigError("; ".join(errors))
+    for value, catalog in catalogs:
+        errors = catalog_errors(catalog, get_source(merged["source"]))
+        if errors:
+            msg = f"--catalog file {value}: {'; '.join(errors)}"
+            raise InputFileError(msg)

@@ -14,6 +14,11 @@ request and does all the bookkeeping (request counter, sync costs, parsing), so 
 SDK state of the stream is touched from a worker. Each request goes through the
 stream's retry decorator (the source's policy) after waiting on the tap's
 :class:`RateGate`: a wait the source asks of one request holds back every worker.
+
+Once the stream's end is known (or it fails, or the run is interrupted) its pages
+still in flight are abandoned: their requests are cut short, their retry waits
+end, and the holds they placed on the gate are lifted, so a page past the end
+never holds back the rest of the run.
 """
 
 from __future__ import annotations
@@ -26,14 +31,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-import requests
-
+from tap_generic_rest import interrupt, transport
 from tap_generic_rest.pagination import OffsetPaginator
 from tap_generic_rest.payload import json_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4
 #: How many holds and passes a :class:`RateGate` remembers.
 _HISTORY = 1000
+#: Seconds a closing fetcher waits for its workers to end (they are told to stop at once).
+_JOIN_SECONDS = 1.0
 
 _worker = threading.local()
 
@@ -50,6 +57,17 @@ _worker = threading.local()
 def worker_session() -> requests.Session | None:
     """The session of the page-fetching worker running this thread, if it is one."""
     return cast("requests.Session | None", getattr(_worker, "session", None))
+
+
+def worker_fetcher() -> PageFetcher | None:
+    """The fetcher of the page-fetching worker running this thread, if it is one."""
+    return cast("PageFetcher | None", getattr(_worker, "fetcher", None))
+
+
+def worker_cancelled() -> threading.Event | None:
+    """Set when the pages of this worker thread's fetcher are no longer wanted."""
+    fetcher = worker_fetcher()
+    return None if fetcher is None else fetcher.cancelled
 
 
 class FetchCancelledError(Exception):
@@ -77,35 +95,43 @@ class RateGate:
 
     Thread-safe. ``holds`` and ``passes`` keep the recent history, in
     ``time.monotonic()`` seconds; a pass is decided under the same lock as the
-    holds, so no pass ever falls inside a hold.
+    holds, so no pass ever falls inside a hold. A hold placed on behalf of an
+    ``owner`` (the fetcher of a page fetched ahead) is lifted by :meth:`release`
+    when that owner's pages are abandoned.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._opens_at = 0.0
+        self._cond = threading.Condition()
+        self._until: dict[object, float] = {}  # owner (None: the run itself) -> end of hold
         self.holds: deque[Hold] = deque(maxlen=_HISTORY)
         self.passes: deque[Pass] = deque(maxlen=_HISTORY)
 
-    def hold(self, seconds: float) -> None:
+    def hold(self, seconds: float, owner: object = None) -> None:
         """Keep every request from being sent for ``seconds`` from now (never shortens)."""
-        with self._lock:
+        with self._cond:
             now = time.monotonic()
-            self._opens_at = max(self._opens_at, now + seconds)
+            self._until[owner] = max(self._until.get(owner, 0.0), now + seconds)
             self.holds.append(Hold(now, now + seconds, threading.current_thread().name))
+
+    def release(self, owner: object) -> None:
+        """Lift the holds placed on behalf of ``owner``; waiters re-check (cancellations too)."""
+        with self._cond:
+            self._until.pop(owner, None)
+            self._cond.notify_all()
 
     def wait(self, cancelled: threading.Event) -> bool:
         """Block until the gate is open; False if ``cancelled`` was set meanwhile."""
         held_since: float | None = None
-        while not cancelled.is_set():
-            with self._lock:
+        with self._cond:
+            while not cancelled.is_set():
                 now = time.monotonic()
-                delay = self._opens_at - now
+                delay = max(self._until.values(), default=0.0) - now
                 if delay <= 0:
                     waited = 0.0 if held_since is None else now - held_since
                     self.passes.append(Pass(now, threading.current_thread().name, waited))
                     return True
-            held_since = now if held_since is None else held_since
-            cancelled.wait(delay)
+                held_since = now if held_since is None else held_since
+                self._cond.wait(delay)
         return False
 
 
@@ -132,11 +158,13 @@ class PageFetcher:
         workers: int,
         template: requests.Session,
         name: str,
+        gate: RateGate | None = None,
     ) -> None:
         self._send = send
         self._workers = workers
         self._template = template
         self._name = name
+        self._gate = gate
         self._jobs: queue.SimpleQueue[_Page | None] = queue.SimpleQueue()
         self._window: deque[_Page] = deque()
         self._threads: list[threading.Thread] = []
@@ -176,19 +204,26 @@ class PageFetcher:
         self._window.clear()
 
     def close(self) -> None:
-        """Discard what is outstanding and let the workers end (without waiting for them).
+        """Abandon what is outstanding and end the workers.
 
-        A worker in the middle of a request or a retry wait ends when it is over; it
-        sends nothing more. Not joining keeps a failure from waiting on a long retry.
+        Requests in flight are cut short, retry waits end, and the holds the pages
+        placed on the gate are lifted; the workers are then given a moment to end.
         """
         self.cancelled.set()
         self.discard()
         for _ in self._threads:
             self._jobs.put(None)
+        if self._gate is not None:
+            self._gate.release(self)
+        transport.abort_requests(t.ident for t in self._threads if t.ident is not None)
+        deadline = time.monotonic() + _JOIN_SECONDS
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:
-        session = _worker_session(self._template)
+        session = transport.new_session(self._template)
         _worker.session = session
+        _worker.fetcher = self
         try:
             while (page := self._jobs.get()) is not None:
                 if not page.response.set_running_or_notify_cancel():
@@ -199,17 +234,8 @@ class PageFetcher:
                     page.response.set_exception(exc)
         finally:
             _worker.session = None
+            _worker.fetcher = None
             session.close()
-
-
-def _worker_session(template: requests.Session) -> requests.Session:
-    """A session for one worker thread, sending as the stream's session would."""
-    session = requests.Session()
-    session.cookies = template.cookies
-    session.verify = template.verify
-    session.cert = template.cert
-    session.proxies = dict(template.proxies)
-    return session
 
 
 @dataclass(frozen=True)
@@ -243,6 +269,7 @@ class Prefetcher:
             workers=workers,
             template=stream.requests_session,
             name=f"{stream.name}-page",
+            gate=self._gate,
         )
         self._step = 0  # records per page once the first page has shown it; 0: one at a time
         self._total: int | None = None
@@ -269,7 +296,8 @@ class Prefetcher:
                 request_counter.with_context(context)
                 while not paginator.finished:
                     self._fill(paginator)
-                    page, response = self._fetcher.take()
+                    with interrupt.interruptible():  # waiting for a page writes nothing
+                        page, response = self._fetcher.take()
                     request_counter.increment()
                     stream.update_sync_costs(page.request, response, context)
                     records = list(stream.parse_response(response))

@@ -11,28 +11,69 @@ its final error message through :func:`redact` as well.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import re
 import threading
 import traceback
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 MASK = "****"
 
-# Shorter values are too likely to collide with ordinary text to be masked blindly.
-_MIN_SECRET_LENGTH = 3
+#: Shorter values are too likely to collide with ordinary text to be masked by value.
+MIN_SECRET_LENGTH = 4
+#: Bytes of an error body decoded and masked to make its excerpt.
+_EXCERPT_WINDOW = 1 << 16
+#: Longest text one character of a secret can be written as (``%25F0%259F%2598%2580``).
+_LONGEST_CHAR_FORM = 24
+
+_NAMED_ENTITIES = {"&": ("amp",), "<": ("lt",), ">": ("gt",), '"': ("quot",), "'": ("apos",)}
+_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f"}
+_JSON_SHORT |= {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _forms(secret: str) -> set[str]:
-    """The ways a secret can be written: as is, URL-encoded, and inside a JSON string.
+def _hex(value: int, width: int) -> str:
+    """``value`` in hex digits as a pattern matching either case (``%2b`` and ``%2B``)."""
+    digits = f"{value:0{width}X}"
+    return "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in digits)
 
-    A server that echoes the request in an error body may use any of them.
+
+def _char_forms(char: str) -> list[str]:
+    r"""Patterns for every way one character of a secret may be written.
+
+    As is; percent-encoded (UTF-8 bytes, either case, also twice encoded, Latin-1
+    and ``%uXXXX`` as old encoders write them; ``+`` for a space); JSON-escaped
+    (``\u0026``, ``\"``); and HTML-escaped (``&amp;``, ``&#38;``, ``&#x26;``).
+    Together they match encodeURIComponent, quote, quote_plus, form encoding and
+    any mixture of them, character by character.
     """
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
-    forms |= {json.dumps(form)[1:-1] for form in list(forms)}
+    code = ord(char)
+    forms = [re.escape(char)]
+    utf8 = char.encode()
+    forms.append("".join(f"%(?:25)?{_hex(byte, 2)}" for byte in utf8))
+    if 0x80 <= code <= 0xFF:
+        forms.append(f"%{_hex(code, 2)}")
+    if code > 0xFF:
+        forms.append(f"%[uU]{_hex(code, 4)}")
+    if char == " ":
+        forms.append(r"\+")
+    if code > 0xFFFF:
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        forms.append(rf"\\[uU]{_hex(high, 4)}\\[uU]{_hex(low, 4)}")
+    else:
+        forms.append(rf"\\[uU]{_hex(code, 4)}")
+    if char in _JSON_SHORT:
+        forms.append(re.escape(_JSON_SHORT[char]))
+    if char == '"':  # JSON-escaped, then HTML-escaped: \\&quot;
+        forms.append(r"\\(?:&quot;|&#0*34;|&#[xX]0*22;)")
+    forms.append(f"&#0*{code};")
+    forms.append(f"&#[xX]0*{_hex(code, 1)};")
+    forms.extend(f"&{name};" for name in _NAMED_ENTITIES.get(char, ()))
     return forms
+
+
+def secret_pattern(secret: str) -> str:
+    """A pattern matching ``secret`` in every encoding above, mixed character by character."""
+    return "".join(f"(?:{'|'.join(_char_forms(char))})" for char in secret)
 
 
 class Redactor:
@@ -50,12 +91,12 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, *secrets: str | None) -> None:
-        """Register secret values (empty ones are ignored)."""
+        """Register secret values (empty ones, and ones too short to mask, are ignored)."""
         with self._lock:
             for secret in secrets:
-                if not secret or len(secret) < _MIN_SECRET_LENGTH:
+                if not secret or len(secret) < MIN_SECRET_LENGTH:
                     continue
-                self._values.update(_forms(secret))
+                self._values.add(secret)
             self._compile()
 
     def add_query_param(self, name: str) -> None:
@@ -86,12 +127,17 @@ class Redactor:
     def _compile(self) -> None:
         # Longest first, so a value that contains another is masked whole.
         ordered = sorted(self._values, key=len, reverse=True)
-        alternatives = [re.escape(v) for v in ordered]
+        alternatives = [secret_pattern(v) for v in ordered]
         # ``name=value`` in a query string: the value runs to the next separator.
         alternatives += [
             rf"(?<=[?&;]{re.escape(name)}=)[^&;#\s'\"<>]+" for name in sorted(self._params)
         ]
         self._pattern = re.compile("|".join(alternatives)) if alternatives else None
+
+    @property
+    def longest_form(self) -> int:
+        """An upper bound on the length of any registered secret, however encoded."""
+        return max(map(len, self._values), default=0) * _LONGEST_CHAR_FORM
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every registered secret replaced by a mask."""
@@ -107,6 +153,23 @@ REDACTOR = Redactor()
 def redact(text: str) -> str:
     """Mask every registered secret in ``text``."""
     return REDACTOR.redact(text)
+
+
+def excerpt(body: bytes, encoding: str | None, limit: int) -> str:
+    """The start of a response body on one line, masked before it is cut short.
+
+    Only the first 64 KiB are decoded; when the body is longer, the end of that
+    window (where a secret could be cut in two, and so left unmasked) is dropped.
+    """
+    window = body[:_EXCERPT_WINDOW]
+    try:
+        text = window.decode(encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        text = window.decode("utf-8", errors="replace")
+    masked = redact(text)
+    if len(body) > _EXCERPT_WINDOW:
+        masked = masked[: max(0, len(masked) - REDACTOR.longest_form)]
+    return " ".join(masked.split())[:limit]
 
 
 _base_factory = logging.getLogRecordFactory()

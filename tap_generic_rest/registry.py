@@ -17,6 +17,8 @@ from tap_generic_rest import sources as _sources_package
 from tap_generic_rest.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from singer_sdk.typing import Property
 
     from tap_generic_rest.auth import AuthSpec
@@ -37,6 +39,8 @@ class Source:
     settings: tuple[Property[Any], ...] = field(default=())
     #: The base URL a spec names (``client.base_url``); the ``base_url`` setting wins.
     base_url: str | None = None
+    #: Checks of those settings beyond their schema, each returning one message per problem.
+    config_checks: tuple[Callable[[Mapping[str, Any]], list[str]], ...] = field(default=())
 
 
 @cache

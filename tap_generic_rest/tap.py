@@ -12,20 +12,24 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, MappingError
 from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
+from tap_generic_rest import interrupt
 from tap_generic_rest.auth import origin_of
 from tap_generic_rest.emit import FastSingerWriter
-from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.failures import stream_map_error
 from tap_generic_rest.incremental import to_moment
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES, run_probe_command
-from tap_generic_rest.redact import REDACTOR
+from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
+from tap_generic_rest.refuse import base_url_errors, catalog_errors, credential_errors
 from tap_generic_rest.registry import Source, all_sources, get_source
 from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
 from tap_generic_rest.spec import compile_spec, spec_settings
 from tap_generic_rest.summary import RunSummary
+from tap_generic_rest.transport import DEFAULT_MAX_RESPONSE_MB
 
 if TYPE_CHECKING:
     from singer_sdk.authenticators import APIAuthenticatorBase
@@ -141,7 +145,20 @@ COMMON_SETTINGS = th.PropertiesList(
         th.NumberType(exclusive_minimum=0),
         default=300,
         title="Request timeout (seconds)",
-        description="Timeout of one HTTP request.",
+        description=(
+            "Deadline of one HTTP request, seconds: connect, headers and body "
+            "(a request past it is retried as a timeout)."
+        ),
+    ),
+    th.Property(
+        "max_response_mb",
+        th.NumberType(exclusive_minimum=0),
+        default=DEFAULT_MAX_RESPONSE_MB,
+        title="Max response size (MB)",
+        description=(
+            "Cap on the decoded size of one response, enforced while it is read and "
+            "decompressed; a larger response fails the stream."
+        ),
     ),
     th.Property(
         "max_concurrent_requests",
@@ -275,7 +292,15 @@ class TapGenericRest(Tap):
 
     @override
     def setup_mapper(self) -> None:
-        """The SDK's stream maps and flattening, their errors in one line naming the setting."""
+        """The SDK's stream maps and flattening, their errors in one line naming the setting.
+
+        The catalog is checked first: one of another source would send its records
+        under this source's schemas and keys.
+        """
+        if self.input_catalog is not None:
+            errors = catalog_errors(self.input_catalog, self.source)
+            if errors:
+                raise InputFileError("; ".join(errors))
         try:
             super().setup_mapper()
         except MappingError as exc:
@@ -289,6 +314,27 @@ class TapGenericRest(Tap):
         # The raw values, before anything is logged; forms derived from them (the
         # basic-auth header) are registered by the source's auth spec as it builds.
         REDACTOR.add(*(str(self.config.get(s) or "") for s in SECRET_SETTINGS))
+        for setting in SECRET_SETTINGS:
+            if 0 < len(str(self.config.get(setting) or "")) < MIN_SECRET_LENGTH:
+                self.logger.warning(
+                    "setting '%s' is shorter than %d characters: it cannot be masked in output",
+                    setting,
+                    MIN_SECRET_LENGTH,
+                )
+
+    @override
+    def _setup_signal_handlers(self) -> None:
+        # The SDK's handler writes STATE from inside the handler and exits 0; see interrupt.py.
+        interrupt.install()
+        interrupt.on_stop(self._write_final_state)
+
+    def _write_final_state(self) -> None:
+        """After an interruption: a STATE covering exactly the records written.
+
+        Written even when it equals the last STATE (the SDK's state writer would skip
+        it): it is the message that closes the interrupted output.
+        """
+        self.message_writer.write_message(StateMessage(value=self.state))
 
     @cached_property
     def source(self) -> Source:
@@ -387,7 +433,7 @@ def _base_url_errors(value: str) -> list[str]:
             "setting 'base_url' must not carry a user name or password; "
             "use the source's credential settings"
         ]
-    return []
+    return base_url_errors(value)
 
 
 def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
@@ -421,6 +467,11 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         for setting in source.auth.settings
         if not config.get(setting)
     )
+    if errors:
+        return errors
+    errors.extend(credential_errors(config, source))
+    for check in source.config_checks:
+        errors.extend(check(config))
     return errors
 
 

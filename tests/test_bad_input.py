@@ -10,6 +10,7 @@ request sent (requests-mock, or the sandbox's request log, saw none).
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,79 @@ CONFIG_CASES = [
     ),
     pytest.param(
         good(api_token=12345678), ["setting 'api_token' must be a string"], id="token-number"
+    ),
+    pytest.param(
+        good(max_response_mb=0),
+        ["setting 'max_response_mb' must be greater than 0"],
+        id="max-response-zero",
+    ),
+    # Issue 11: inputs that would reach the wire other than as meant.
+    pytest.param(
+        good(base_url="https://api.example.com/api?x=1"),
+        ["setting 'base_url' must not have a query string or fragment"],
+        id="base-url-query",
+    ),
+    pytest.param(
+        good(base_url="https://api.example.com/api#frag"),
+        ["setting 'base_url' must not have a query string or fragment"],
+        id="base-url-fragment",
+    ),
+    pytest.param(
+        good(base_url="https://api.example.com/api?"),
+        ["setting 'base_url' must not have a query string or fragment"],
+        id="base-url-bare-question-mark",
+    ),
+    *(
+        pytest.param(
+            good(source, **{setting: SECRET + "\n"}),
+            [f"setting '{setting}' contains a control character"],
+            id=f"{source}-{setting}-trailing-newline",
+        )
+        for source in sorted(GOOD)
+        for setting in get_source(source).auth.settings
+    ),
+    pytest.param(
+        good("helpdesk", api_key=SECRET[:6] + "\x00" + SECRET[6:]),
+        ["setting 'api_key' contains a control character"],
+        id="nul-inside",
+    ),
+    *(
+        pytest.param(
+            good(source, **{setting: SECRET + "\u20ac"}),
+            [f"setting '{setting}' has a character that cannot be sent in an HTTP header"],
+            id=f"{source}-{setting}-not-a-header-value",
+        )
+        for source, setting in [
+            ("chat", "api_token"),
+            ("chat", "user_id"),
+            ("statuspage", "api_key"),
+            ("oncall", "api_token"),
+        ]
+    ),
+    pytest.param(
+        good("oncall", api_token=" " + SECRET),
+        ["setting 'api_token' has a character that cannot be sent in an HTTP header"],
+        id="header-leading-space",
+    ),
+    pytest.param(
+        good("statuspage", auth_header="X Key:"),
+        ["setting 'auth_header' must be an HTTP header name"],
+        id="auth-header-not-a-name",
+    ),
+    pytest.param(
+        good("tracker", email="ann:ops@example.com"),
+        ["setting 'email' must not contain ':'"],
+        id="basic-user-with-colon",
+    ),
+    pytest.param(
+        good("tracker", avatar_types=["project", ".."]),
+        ["setting 'avatar_types' item 2 must be a path segment"],
+        id="avatar-type-dot-dot",
+    ),
+    pytest.param(
+        good("tracker", avatar_types=[""]),
+        ["setting 'avatar_types' item 1 must be a path segment"],
+        id="avatar-type-empty",
     ),
     pytest.param(
         good(page_size="ten", max_retries=-1),
@@ -466,3 +540,72 @@ def test_console_script_fails_before_any_request(tmp_path: Path) -> None:
             err = assert_one_line(*console(args), *fragments)
             assert secret not in err
         assert sb.requests == []
+
+
+# --- issue 11: a catalog of another source, path segments ----------------------------------
+
+
+def test_a_catalog_of_another_source_is_refused_naming_its_streams(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], requests_mock: Mocker
+) -> None:
+    """chat's catalog with helpdesk's settings: chat records would go out as helpdesk's."""
+    from tap_generic_rest.tap import TapGenericRest
+
+    catalog = TapGenericRest(config=good("chat"), setup_mapper=False).catalog_dict
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] != "roles"
+    config = write(tmp_path / "config.json", good("helpdesk"))
+    path = write(tmp_path / "catalog.json", catalog)
+    assert_one_line(
+        *run_main(["--config", config, "--catalog", path], capsys),
+        f"--catalog file {path}",
+        "the catalog selects streams that source 'helpdesk' does not have: "
+        "channels, rooms, subscriptions, users",  # teams is helpdesk's too; roles deselected
+    )
+    assert requests_mock.call_count == 0
+
+
+def test_a_catalog_of_another_source_is_refused_with_settings_from_the_environment(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    requests_mock: Mocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--config ENV: the tap itself refuses the catalog, before any request."""
+    from tap_generic_rest.tap import TapGenericRest
+
+    catalog = TapGenericRest(config=good("oncall"), setup_mapper=False).catalog_dict
+    for name, value in good("statuspage").items():
+        monkeypatch.setenv(f"TAP_GENERIC_REST_{name.upper()}", str(value))
+    path = write(tmp_path / "catalog.json", catalog)
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        code, out, err = run_main(["--config", "ENV", "--catalog", path], capsys)
+    finally:  # the SDK's CLI adds a stderr handler (this test's capture) to the root logger
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+    assert code == 1
+    assert out == ""
+    last = err.splitlines()[-1]
+    assert last.startswith(PREFIX)
+    assert "the catalog selects streams that source 'statuspage' does not have: " in last
+    assert "alerts" in last
+    assert "Traceback" not in err
+    assert requests_mock.call_count == 0
+
+
+def test_avatar_types_are_sent_as_one_encoded_path_segment(requests_mock: Mocker) -> None:
+    """'a?b=1#c' once rewrote the request (query and fragment); now it is one segment."""
+    from tests.helpers import run_sync
+
+    base = "https://api.example.com"
+    requests_mock.get(f"{base}/v1/avatar/a%3Fb%3D1%23c%2Fd/system", json={"system": [{"id": "1"}]})
+    messages = run_sync(good("tracker", avatar_types=["a?b=1#c/d"]), streams=["avatars"])
+    [request] = requests_mock.request_history
+    assert request.path == "/v1/avatar/a%3fb%3d1%23c%2fd/system"  # requests-mock lower-cases
+    assert request.query == ""
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert records == [{"id": "1", "avatar_type": "a?b=1#c/d"}]

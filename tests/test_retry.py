@@ -17,6 +17,7 @@ import pytest
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_generic_rest import interrupt
 from tap_generic_rest import retry as retry_module
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.registry import all_sources, get_source
@@ -73,9 +74,10 @@ def _fresh_redactor() -> None:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait backoff would sleep, recorded instead of slept."""
+    """Every retry wait, recorded instead of waited (backoff itself is given none to sleep)."""
     waits: list[float] = []
-    monkeypatch.setattr(backoff._sync, "time", SimpleNamespace(sleep=waits.append))
+    monkeypatch.setattr(backoff._sync, "time", SimpleNamespace(sleep=lambda seconds: None))
+    monkeypatch.setattr(interrupt, "pause", lambda seconds, cancelled=None: waits.append(seconds))
     return waits
 
 
@@ -262,7 +264,7 @@ def test_wait_generator_reads_the_failed_response(frozen_clock: float) -> None:
 
 
 def test_backoff_handler_logs_the_network_failure_and_the_path_sent(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, sleeps: list[float]
 ) -> None:
     stream = TapGenericRest(config=config("tracker")).streams["avatars"]
     request = requests.Request("GET", f"{BASE}/v1/avatar/project/system").prepare()
@@ -273,10 +275,11 @@ def test_backoff_handler_logs_the_network_failure_and_the_path_sent(
         "stream 'avatars': ConnectionError on /v1/avatar/project/system; retry 1 of 10 in "
         "2.00 s (wait from backoff)"
     ]
+    assert sleeps == [2.0]  # the handler waits, where a signal or a cancelled page can end it
 
 
 def test_backoff_handler_logs_stream_status_retry_wait_and_source(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, sleeps: list[float]
 ) -> None:
     stream = stream_of("helpdesk")
     url = f"{BASE}/v1/teams?offset=0&limit=100&api_key=key-2f6a0c9d"

@@ -12,6 +12,7 @@ and start together, so the module takes a few seconds rather than a minute.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import logging
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import pytest
 from singer_sdk.logging import ConsoleFormatter, StructuredFormatter
@@ -34,6 +35,7 @@ from singer_sdk.metrics import Metric, Point
 
 from sandbox import Sandbox
 from tap_generic_rest.redact import REDACTOR, install
+from tap_generic_rest.redact import redact as redact_text
 from tap_generic_rest.registry import all_sources, get_source
 from tap_generic_rest.tap import TapGenericRest
 from tests.responses import make_response
@@ -410,3 +412,233 @@ def test_records_without_secrets_keep_their_arguments_for_the_sdk(
     point = Point("counter", Metric.RECORD_COUNT, 3, {"stream": "teams"})
     logger.info("METRIC: %s", point)
     assert json.loads(structured.getvalue())["metric_info"]["value"] == 3
+
+
+# --- issue 11: credentials full of special characters, echoed in every encoding -----------
+
+#: The issue's credential; each setting gets a distinct alphanumeric tag in front of it,
+#: which no encoding changes: finding a tag anywhere means a form went unmasked.
+SPECIAL = "a&b=c%d e+f/ü€\"#;x'<>"
+#: What a header can carry: the same without the non-ASCII characters.
+SPECIAL_ASCII = "a&b=c%d e+f/\"#;x'<>"
+TAGS = {"api_token": "Tk7Qw", "user_id": "Ui3Zr", "api_key": "Ky9Xv", "email": "Em5Jp"}
+HEADER_SOURCES = {"chat", "statuspage", "oncall"}
+
+
+def special_credentials(source: str, *, ascii_only: bool) -> dict[str, str]:
+    special = SPECIAL_ASCII if ascii_only else SPECIAL
+    return {s: TAGS[s] + special for s in get_source(source).auth.settings}
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
+
+
+def _go_json(text: str) -> str:
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    return escaped.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+#: Ways a server may echo a value back, written independently of the tap's masking code.
+ECHO_FORMS: dict[str, Any] = {
+    "raw": lambda v: v,
+    "quote": quote,
+    "quote-all": lambda v: quote(v, safe=""),
+    "lower-percent": lambda v: _lower_hex(quote(v, safe="")),
+    "form-plus": quote_plus,
+    "form-plus-lower": lambda v: _lower_hex(quote_plus(v)),
+    "encodeURIComponent": lambda v: quote(v, safe="!~*'()"),
+    "encodeURI": lambda v: quote(v, safe=";,/?:@&=+$-_.!~*'()#"),
+    "twice-encoded": lambda v: quote(quote(v, safe=""), safe=""),
+    "json-ascii": lambda v: json.dumps(v)[1:-1],
+    "json-utf8": lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+    "json-go": _go_json,
+    "json-upper-u": lambda v: re.sub(
+        r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), json.dumps(v)[1:-1]
+    ),
+    "html": html.escape,
+    "html-decimal": lambda v: "".join(c if c.isalnum() else f"&#{ord(c)};" for c in v),
+    "html-hex": lambda v: "".join(c if c.isalnum() else f"&#x{ord(c):X};" for c in v),
+}
+
+
+#: The forms the issue names (and the raw value), swept through the console script; every
+#: form of ECHO_FORMS goes through the same masking in process, below.
+SWEPT_FORMS = ("raw", "lower-percent", "form-plus", "json-go", "html", "encodeURIComponent")
+
+
+def every_form(value: str) -> set[str]:
+    return {form(value) for form in ECHO_FORMS.values()}
+
+
+def special_leaks(text: str, values: dict[str, str]) -> list[str]:
+    """Every form of every value (and of the basic-auth token), and any tag, found in text."""
+    needles = set(TAGS.values())
+    secrets = list(values.values())
+    if "email" in values:
+        token = base64.b64encode(f"{values['email']}:{values['api_token']}".encode()).decode()
+        secrets.append(token)
+        needles.add(token[:12])
+    for secret in secrets:
+        needles |= every_form(secret)
+    return sorted(n for n in needles if n in text)
+
+
+def received_credentials(handler: Any) -> list[str]:
+    """What the request carried that may be a credential, decoded as the server sees it."""
+    found: list[str] = []
+    for name in ("X-Auth-Token", "X-User-Id", "api_key"):
+        if handler.headers.get(name):
+            found.append(handler.headers[name])
+    authorization = handler.headers.get("Authorization", "")
+    if authorization.startswith("Basic "):
+        token = authorization.split(" ", 1)[1]
+        user, _, password = base64.b64decode(token).decode().partition(":")
+        found += [user, password, token]
+    query = parse_qs(urlsplit(handler.path).query)
+    found += query.get("api_key", [])
+    return found
+
+
+class _EchoHandler(_Handler):
+    """Answers 404 with a plain-text body echoing what it received in one form.
+
+    The form is the first path segment of the request (``/<form>/...``): every run of
+    the sweep has its own base_url on one server.
+    """
+
+    def do_GET(self) -> None:
+        form = ECHO_FORMS[urlsplit(self.path).path.split("/")[1]]
+        echoed = " ".join(form(value) for value in received_credentials(self))
+        payload = f"denied: {echoed}".encode()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class EchoServer(Recorder):
+    def __init__(self) -> None:
+        ThreadingHTTPServer.__init__(self, ("127.0.0.1", 0), _EchoHandler)
+        self.seen = []
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread.start()
+
+
+@pytest.fixture(scope="module")
+def echo_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, str], tuple[Run, dict[str, str]]]]:
+    """Every source against a server echoing its credentials in every form, runs together."""
+    directory = tmp_path_factory.mktemp("echo")
+    server = EchoServer()
+    try:
+        jobs: dict[tuple[str, str], dict[str, Any]] = {}
+        for source in SOURCES:
+            values = special_credentials(source, ascii_only=source in HEADER_SOURCES)
+            for form in SWEPT_FORMS:
+                jobs[source, form] = {
+                    "source": source,
+                    "base_url": f"{server.url}/{form}",
+                    **values,
+                    "max_concurrent_requests": 1,
+                }
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            futures = {
+                key: pool.submit(run_cli, config, directory, "-".join(key))
+                for key, config in jobs.items()
+            }
+            yield {
+                key: (future.result(), {k: v for k, v in jobs[key].items() if k in TAGS})
+                for key, future in futures.items()
+            }
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("form", SWEPT_FORMS)
+@pytest.mark.parametrize("source", SOURCES)
+def test_credentials_echoed_in_any_encoding_are_masked(
+    echo_runs: dict[tuple[str, str], tuple[Run, dict[str, str]]], source: str, form: str
+) -> None:
+    run, values = echo_runs[source, form]
+    assert special_leaks(run.output, values) == [], run.stderr[-3000:]
+    assert run.code == 1
+    last = run.stderr.splitlines()[-1]
+    assert last.startswith("tap-generic-rest: error: ")
+    assert "-> 404 Not Found: denied: ****" in last  # the echo was there, and masked
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("source", sorted(HEADER_SOURCES))
+def test_credentials_a_header_cannot_carry_are_refused_unechoed(
+    tmp_path: Path, source: str
+) -> None:
+    server = EchoServer()
+    try:
+        values = special_credentials(source, ascii_only=False)
+        run = run_cli(
+            {"source": source, "base_url": f"{server.url}/raw", **values}, tmp_path, source
+        )
+    finally:
+        server.close()
+    assert run.code == 1
+    assert run.stdout == ""
+    [line] = run.stderr.splitlines()
+    assert "cannot be sent in an HTTP header" in line
+    assert special_leaks(run.output, values) == []
+    assert server.seen == []
+
+
+@pytest.mark.parametrize("form", sorted(ECHO_FORMS))
+@pytest.mark.parametrize("source", SOURCES)
+def test_error_bodies_echoing_credentials_in_any_form_are_masked(source: str, form: str) -> None:
+    """Every form, every source: the error message built from an echoing body."""
+    REDACTOR.clear()
+    values = special_credentials(source, ascii_only=source in HEADER_SOURCES)
+    tap = TapGenericRest(config={"source": source, "base_url": "https://h.example", **values})
+    stream = next(iter(tap.streams.values()))
+    stream.authenticator  # noqa: B018  # registers derived forms, as the first request does
+    echoed = " ".join(ECHO_FORMS[form](v) for v in values.values())
+    message = stream.response_error_message(make_response(f"denied: {echoed}".encode(), status=404))
+    assert special_leaks(message, values) == [], message
+    assert "denied: ****" in message
+    REDACTOR.clear()
+
+
+def test_every_form_of_a_special_credential_is_masked_in_a_log_line() -> None:
+    """The masking itself, form by form, through the logging path users see."""
+    REDACTOR.clear()
+    install()
+    values = special_credentials("tracker", ascii_only=False) | special_credentials(
+        "helpdesk", ascii_only=False
+    )
+    REDACTOR.add(*values.values())
+    REDACTOR.add_basic_pair(values["email"], values["api_token"])
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.redaction.forms")
+    logger.propagate = False
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ConsoleFormatter())
+    logger.addHandler(handler)
+    try:
+        for name, form in ECHO_FORMS.items():
+            for value in values.values():
+                logger.warning("%s: <%s>", name, form(value))
+    finally:
+        logger.removeHandler(handler)
+        REDACTOR.clear()
+    text = stream.getvalue()
+    assert special_leaks(text, values) == []
+    assert text.count("<****>") == len(ECHO_FORMS) * len(values)
+
+
+def test_credentials_shorter_than_four_characters_are_not_masked_by_value() -> None:
+    """As the README says: too likely to mask ordinary text (a query key is masked by name)."""
+    REDACTOR.clear()
+    REDACTOR.add("abc", "abcd")
+    assert redact_text("abc abcd") == "abc ****"
+    REDACTOR.add_query_param("api_key")
+    assert redact_text("/v1?api_key=ab&x=1") == "/v1?api_key=****&x=1"
+    REDACTOR.clear()

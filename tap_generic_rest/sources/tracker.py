@@ -9,7 +9,7 @@ setting), each record carrying its type. The seed retries 400 as well as 429 and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk import typing as th
 from typing_extensions import override
@@ -17,8 +17,12 @@ from typing_extensions import override
 from tap_generic_rest.auth import BasicAuth
 from tap_generic_rest.client import GenericRestStream
 from tap_generic_rest.pagination import StartAtPaging
+from tap_generic_rest.refuse import path_segment_errors
 from tap_generic_rest.registry import Source
 from tap_generic_rest.retry import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_AVATAR_TYPES = ("issuetype", "project", "user")
 
@@ -42,8 +46,8 @@ class ApplicationRolesStream(TrackerStream):
 class AvatarsStream(TrackerStream):
     """System avatars, one page per avatar type.
 
-    The SDK fills ``{avatar_type}`` in the path from each partition and copies the
-    partition's ``avatar_type`` into every record it read.
+    The SDK fills ``{avatar_type}`` in the path from each partition (percent-encoded
+    as one segment) and copies the partition's ``avatar_type`` into every record it read.
     """
 
     name = "avatars"
@@ -66,6 +70,10 @@ class BoardsStream(TrackerStream):
     paging = StartAtPaging(page_size=50)
 
 
+def _avatar_types_errors(config: Mapping[str, Any]) -> list[str]:
+    return path_segment_errors("avatar_types", config.get("avatar_types") or ())
+
+
 SOURCE = Source(
     name="tracker",
     description="Jira Cloud-shaped issue tracker API",
@@ -78,6 +86,7 @@ SOURCE = Source(
         hints=(RETRY_AFTER,),
     ),
     streams=(ApplicationRolesStream, AvatarsStream, BoardsStream),
+    config_checks=(_avatar_types_errors,),
     settings=(
         th.Property(
             "avatar_types",
