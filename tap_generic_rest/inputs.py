@@ -15,8 +15,7 @@ from jsonschema import Draft7Validator, SchemaError
 
 from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.refuse import catalog_errors
-from tap_generic_rest.registry import get_source
-from tap_generic_rest.tap import TapGenericRest, config_errors
+from tap_generic_rest.tap import TapGenericRest, config_errors, configured_source
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,7 +156,7 @@ def check_input_files(args: list[str]) -> None:
     if errors:
         raise ConfigError("; ".join(errors))
     for value, catalog in catalogs:
-        errors = catalog_errors(catalog, get_source(merged["source"]))
+        errors = catalog_errors(catalog, configured_source(merged))
         if errors:
             msg = f"--catalog file {value}: {'; '.join(errors)}"
             raise InputFileError(msg)

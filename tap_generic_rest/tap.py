@@ -32,6 +32,8 @@ from tap_generic_rest.summary import RunSummary
 from tap_generic_rest.transport import DEFAULT_MAX_RESPONSE_MB
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from singer_sdk.authenticators import APIAuthenticatorBase
     from singer_sdk.streams import Stream
 
@@ -339,9 +341,7 @@ class TapGenericRest(Tap):
     @cached_property
     def source(self) -> Source:
         """The configured source: a built-in one, or the one the ``spec`` setting describes."""
-        if self.config.get("spec") is not None:
-            return compile_spec(self.config)
-        return get_source(self.config.get("source"))
+        return configured_source(self.config)
 
     @cached_property
     def origin(self) -> str:
@@ -434,6 +434,13 @@ def _base_url_errors(value: str) -> list[str]:
             "use the source's credential settings"
         ]
     return base_url_errors(value)
+
+
+def configured_source(config: Mapping[str, Any]) -> Source:
+    """The source a config names: a built-in one, or the one its ``spec`` describes."""
+    if config.get("spec") is not None:
+        return compile_spec(config)
+    return get_source(config.get("source"))
 
 
 def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
