@@ -30,7 +30,7 @@ from typing_extensions import override
 
 from tap_generic_rest import interrupt, transport
 from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
-from tap_generic_rest.drift import find_drift, widen
+from tap_generic_rest.drift import find_drift, json_type, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.guards import PageGuard
@@ -119,9 +119,9 @@ class SourceStreamSchema(StreamSchema[str]):
 
 
 def _json_kind(value: Any) -> str:
-    """``[1]`` -> ``"array"``: what a decoded JSON value is, in JSON's words."""
-    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
+    """``[1]`` -> ``"array"``: what a decoded JSON value is, in JSON's words (not Schema's)."""
+    kind = json_type(value)
+    return "number" if kind == "integer" else kind
 
 
 class GenericRestStream(IncrementalStream):
@@ -412,8 +412,7 @@ class GenericRestStream(IncrementalStream):
                 missing = [key for key in keys if record.get(key) is None]
                 if not missing:
                     continue
-                what = "missing or null"
-                problem = f"has its primary key {', '.join(missing)} {what}"
+                problem = f"has its primary key {', '.join(missing)} missing or null"
             msg = (
                 f"stream '{self.name}': record {position} of the page from "
                 f"{self._describe(response)} {problem}; no record of that page was emitted"
