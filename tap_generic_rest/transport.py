@@ -277,7 +277,7 @@ def _read_body(response: requests.Response, current: _InFlight, limits: Limits, 
     """Read and decode the body into ``response.content``, chunk by chunk, within limits."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(CHUNK_SIZE):
+    for chunk in response.iter_content(_read_size(response, limits)):
         size += len(chunk)
         if size > limits.max_bytes:
             msg = (
@@ -293,6 +293,22 @@ def _read_body(response: requests.Response, current: _InFlight, limits: Limits, 
         _raise_if_cut(current, limits, label, None)
     response._content = b"".join(chunks)  # what .content reads, as requests does
     response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _read_size(response: requests.Response, limits: Limits) -> int:
+    """Bytes to read at a time: a plain body of a length within the cap in one read.
+
+    One read is one call that fills the body with the interpreter's lock released,
+    where chunks take it back every 64 KiB and stall the thread writing records.
+    The deadline still holds: the watchdog shuts a socket read past it. A compressed
+    body, or one of unknown length, is read a chunk at a time, checked against the cap.
+    """
+    headers = response.headers
+    length = headers.get("Content-Length", "")
+    encoding = headers.get("Content-Encoding", "identity").strip().lower()
+    if length.isdigit() and encoding in {"", "identity"} and 0 < int(length) <= limits.max_bytes:
+        return int(length)
+    return CHUNK_SIZE
 
 
 def _late(label: str, limits: Limits) -> str:
