@@ -55,26 +55,33 @@ class BodyNotJSONError(ValueError):
 #: one). A number token starts a JSON value: at the start of the body, or after ``:``, ``,``
 #: or ``[`` and any whitespace. The body is mapped byte for byte (``bytes.translate``, C
 #: speed) to "0" for a character of a number, "1" for what may come before one, "x" for
-#: the rest; a long number is then "1" and sixteen "0"s. Digits inside strings (hex ids,
-#: phone numbers) no longer count, unless a string holds such a sequence too, which only
-#: costs the exact decoder.
+#: the rest; a long number is then a run of sixteen "0"s after a "1". Runs of "0"s are
+#: searched for alone (several times faster than with the "1": the search skips ahead on
+#: every "x" and "1"), then what precedes each is looked at. Digits inside strings (hex
+#: ids, phone numbers) do not count, unless a string holds such a sequence too, which
+#: only costs the exact decoder.
 _NUMBER_MAP = bytes(
     ord("0") if byte in b"0123456789.-+eE" else ord("1") if byte in b":,[ \t\n\r" else ord("x")
     for byte in range(256)
 )
-_LONG_NUMBER = b"1" + b"0" * 16
+_LONG_RUN = b"0" * 16
+_BEFORE_NUMBER = ord("1")
 #: Bytes mapped at a time, so that a body's copy never costs more than this.
 _SCAN_CHUNK = 1 << 20
 
 
 def has_long_number(content: bytes) -> bool:
     """Whether ``content`` may hold a number of 16 characters or more (never misses one)."""
-    if content[:16].translate(_NUMBER_MAP) == _LONG_NUMBER[1:]:  # the body is such a number
-        return True
-    overlap = len(_LONG_NUMBER) - 1
     for start in range(0, len(content), _SCAN_CHUNK):
-        if _LONG_NUMBER in content[start : start + _SCAN_CHUNK + overlap].translate(_NUMBER_MAP):
-            return True
+        # From the byte before the chunk (what precedes a run starting with it) to the end
+        # of a run starting in it; a run starting before the chunk was the last one's.
+        begin = max(start - 1, 0)
+        mapped = content[begin : start + _SCAN_CHUNK + len(_LONG_RUN) - 1].translate(_NUMBER_MAP)
+        at = mapped.find(_LONG_RUN, 0 if begin == 0 else 1)
+        while at >= 0:
+            if at == 0 or mapped[at - 1] == _BEFORE_NUMBER:  # 0: the body starts with it
+                return True
+            at = mapped.find(_LONG_RUN, at + 1)
     return False
 
 
