@@ -124,8 +124,12 @@ class PageGuard:
             return records
         fingerprint = _digest([records[0], records[-1]])
         identities = self.identities(records)
-        seen = set().union(*self._pages) if self._pages else set()
-        kept = [r for r, key in zip(records, identities, strict=True) if key not in seen]
+        keys = set(identities)
+        if all(page.isdisjoint(keys) for page in self._pages):  # the usual page: nothing moved
+            kept = records
+        else:
+            seen = set().union(*self._pages)
+            kept = [r for r, key in zip(records, identities, strict=True) if key not in seen]
         if not kept:
             self._stale += 1
             if self._stale > MAX_STALE_PAGES or (
@@ -154,7 +158,7 @@ class PageGuard:
                 len(records),
                 self._where(response),
             )
-        self._remember(fingerprint, set(identities))
+        self._remember(fingerprint, keys)
         return kept
 
     def _remember(self, fingerprint: bytes, identities: set[Hashable]) -> None:
