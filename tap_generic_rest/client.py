@@ -15,7 +15,7 @@ import importlib.resources
 import logging
 from functools import cached_property
 from http import HTTPStatus
-from itertools import filterfalse
+from itertools import chain, filterfalse, repeat
 from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,7 +28,7 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_generic_rest import interrupt, transport
+from tap_generic_rest import interrupt, page_loop, transport
 from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
 from tap_generic_rest.drift import find_drift, json_type, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
@@ -37,6 +37,7 @@ from tap_generic_rest.guards import PageGuard
 from tap_generic_rest.incremental import DELETED_AT, DELETED_AT_SCHEMA, Incremental
 from tap_generic_rest.incremental_stream import IncrementalStream
 from tap_generic_rest.logs import quiet_expected_failures
+from tap_generic_rest.page_loop import pages_one_by_one
 from tap_generic_rest.pagination import Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.prefetch import (
@@ -50,7 +51,7 @@ from tap_generic_rest.prefetch import (
 from tap_generic_rest.redact import excerpt, redact
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
@@ -287,13 +288,16 @@ class GenericRestStream(IncrementalStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Fetch pages ahead where the paging allows it, else the SDK's one-by-one loop."""
+        return chain.from_iterable(self.request_pages(context))
+
+    def request_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        """The pages' records: fetched ahead where the paging allows it, else one by one."""
         workers = self.max_concurrent_requests
         # A watched run (the probe) stops after a few pages: a page fetched ahead would be
         # a request it never meant to make.
         if workers > 1 and self.paging.prefetchable and self.watch_paginator is None:
-            return Prefetcher(self, context, workers).records()
-        return super().request_records(context)
+            return Prefetcher(self, context, workers).pages()
+        return pages_one_by_one(self, context)
 
     def hold_source(self, exception: BaseException | None, wait: float) -> None:
         """Make a retry on a status the policy lists (429, 420...) hold back every request.
@@ -345,6 +349,8 @@ class GenericRestStream(IncrementalStream):
             raise FatalAPIError(msg)
         if status >= HTTPStatus.BAD_REQUEST:
             raise FatalAPIError(self.response_error_message(response))
+        if worker_session() is not None:
+            return  # fetched ahead: decoded, and retried if it is not JSON, by the prefetcher
         try:
             json_body(response)
         except BodyNotJSONError as exc:
@@ -367,7 +373,7 @@ class GenericRestStream(IncrementalStream):
         return redact(f"{self._describe(response)}{reason}: {body}")
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+    def parse_response(self, response: requests.Response) -> list[dict[str, Any]]:
         # A safe point to stop at: every record of the previous page is written by now.
         interrupt.check()
         records = select_records(response, self.records_key, self.name)
@@ -551,20 +557,66 @@ class GenericRestStream(IncrementalStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The SDK's records, the garbage collector tuned for streaming meanwhile.
+        return chain.from_iterable(self.get_pages(context))
 
-        However the records stop (the end, an error, a record limit), the record
-        lines the fast writer has gathered are written out.
+    def get_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        """The stream's pages of records, the garbage collector tuned for streaming meanwhile.
+
+        However the pages stop (the end, an error, a record limit), the record lines
+        the fast writer has gathered are written out.
         """
         # After the SDK wrote the run's starting value, before the first request.
         self.begin_window(context)
         try:
             with gc_tuned_for_streaming(), self.stats.running():
-                yield from super().get_records(context)
+                yield from self.request_pages(context)
         finally:
             writer = self._tap.message_writer
             if isinstance(writer, FastSingerWriter):
                 writer.write_pending()
+
+    @override
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> Generator[dict[str, Any], Any, Any]:
+        """The SDK's record loop, or the same loop a page at a time where it may (page_loop)."""
+        if write_messages and self.selected and not page_loop.obstacle(self):
+            return page_loop.sync_by_page(self, context)
+        return super()._sync_records(context, write_messages=write_messages)
+
+    def post_process_page(
+        self, records: list[dict[str, Any]], context: Context | None
+    ) -> list[dict[str, Any]]:
+        """``post_process`` over a page: the records it keeps, in order."""
+        if type(self).post_process is GenericRestStream.post_process:  # the filter alone
+            keep = self.record_filter
+            return records if keep is None else list(filter(keep, records))
+        kept = map(self.post_process, records, repeat(context))
+        return [record for record in kept if record is not None]
+
+    def write_records(self, records: list[dict[str, Any]], context: Context | None) -> None:
+        """Write a page's RECORD messages and advance the bookmark over them (page_loop).
+
+        What the SDK's loop does per record, once for them all; where the bookmark can
+        only be advanced record by record (a sort error to raise after the record that
+        breaks the order), record by record.
+        """
+        self.stats.records += len(records)
+        if self._schema_held:
+            self._release_schema()
+        conform = self._to_conform
+        if self._partitioned:  # the partition's keys were added since the page was checked
+            conform = conform | {id(r) for r in records if self._record_check(r) & CONFORM}
+        sdk_write = super()._write_record_message
+        if self.advance_bookmark(records):
+            self.record_emitter.write_page(records, conform, sdk_write)
+            self.state_manager.is_flushed = False
+            return
+        for record in records:
+            if not self.record_emitter.write(record, conform=id(record) in conform):
+                sdk_write(record)
+            self.state_manager.is_flushed = False
+            self._increment_stream_state(record, context=context)
 
     @override
     def generate_child_contexts(

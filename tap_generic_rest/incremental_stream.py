@@ -11,11 +11,14 @@ without the lookups the SDK repeats for every record.
 
 from __future__ import annotations
 
+import operator
 from datetime import timedelta
+from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import RESTStream
 from singer_sdk.helpers._state import increment_state
+from singer_sdk.helpers._typing import to_json_compatible
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
@@ -141,6 +144,45 @@ class IncrementalStream(RESTStream[Any]):
         if bookmark is None or start is None:
             return value if start is None else start_date_value
         return value if bookmark >= start else start_date_value
+
+    def advance_bookmark(self, records: list[dict[str, Any]]) -> bool:
+        """Advance the bookmark over a page's records as one call per record would.
+
+        False, with nothing changed, where only the calls record by record can be
+        exact: outside a run's window, and where they would fail (the sort order
+        broken, values that do not compare) after writing the records before.
+        """
+        if self.replication_method != REPLICATION_INCREMENTAL:
+            return True  # the per-record call changes nothing
+        bookmarks = self._bookmarks
+        key = self.replication_key
+        if bookmarks is None or key is None:
+            return False
+        rows = [record for record in records if record.get(key) is not None]
+        if self._bookmark_gate is not None:
+            rows = list(filter(self._bookmark_gate, rows))
+        if not rows:
+            return True
+        values = [row[key] for row in rows]
+        latest = rows[-1]  # the last one counts unless the order is checked
+        try:
+            if self._check_sorted and self._sorted:
+                previous = to_json_compatible(bookmarks.get("replication_key_value"))
+                ordered = values if previous is None else [previous, *values]
+                if not all(map(operator.le, ordered, islice(ordered, 1, None))):
+                    return False
+            elif self._check_sorted:  # unsorted: the greatest value counts
+                latest = rows[values.index(max(values))]
+        except TypeError:
+            return False
+        increment_state(
+            bookmarks,
+            replication_key=key,
+            latest_record=latest,
+            is_sorted=self._sorted,
+            check_sorted=self._check_sorted,
+        )
+        return True
 
     @override
     def _increment_stream_state(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from tap_generic_rest import interrupt, transport
 from tap_generic_rest.pagination import OffsetPaginator
-from tap_generic_rest.payload import json_body
+from tap_generic_rest.payload import BodyNotJSONError, json_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -283,8 +283,8 @@ class Prefetcher:
             raise FetchCancelledError
         return self.stream._request(request, context)
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """The stream's records, in the order the sequential loop would emit them."""
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        """The stream's pages of records, in the order the sequential loop would yield them."""
         stream, context = self.stream, self.context
         paginator = stream.get_new_paginator()
         if not isinstance(paginator, OffsetPaginator):  # pragma: no cover - spec says prefetchable
@@ -298,9 +298,10 @@ class Prefetcher:
                     self._fill(paginator)
                     with interrupt.interruptible():  # waiting for a page writes nothing
                         page, response = self._fetcher.take()
+                    response = self._decoded(page, response)
                     request_counter.increment()
                     stream.update_sync_costs(page.request, response, context)
-                    records = list(stream.parse_response(response))
+                    records = stream.parse_response(response)
                     if not records:
                         if paginator.continue_if_empty(response):
                             self._advance(paginator, response)
@@ -311,11 +312,25 @@ class Prefetcher:
                             pages,
                         )
                         break
-                    yield from records
+                    yield records
                     pages += 1
                     self._advance(paginator, response)
         finally:
             self._fetcher.close()
+
+    def _decoded(self, page: _Page, response: requests.Response) -> requests.Response:
+        """The page's response with its body decoded, here: the workers only fetch.
+
+        Decoding holds the interpreter's lock; in a worker it would stall the thread
+        that writes records, for no gain. A body that is not JSON is asked for again
+        the way the sequential loop asks, with the source's retries.
+        """
+        try:
+            json_body(response)
+        except BodyNotJSONError:
+            stream = self.stream
+            return stream.request_decorator(stream._request)(page.request, self.context)  # type: ignore[no-any-return]
+        return response
 
     def _fill(self, paginator: OffsetPaginator) -> None:
         """Ask for pages up to the window: the paginator's own page first, none past the total."""
