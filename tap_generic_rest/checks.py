@@ -38,6 +38,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, compress, repeat
+from operator import eq, is_, itemgetter
 from typing import Any
 
 from singer_sdk.helpers._typing import (
@@ -349,3 +351,200 @@ def _generate(check: ValueCheck) -> ValueCheck:
     exec(code, generator.namespace)  # noqa: S102  # names as repr literals, values as bindings
     generated: ValueCheck = generator.namespace["generated"]
     return generated
+
+
+# --- one check per page, column by column ---------------------------------------------------
+
+#: Tells that every record of a page would get 0 from the record check (False: it may not).
+PageCheck = Callable[[list[Any]], bool]
+#: Past that many key layouts remembered per object schema, the memory starts again.
+MAX_LAYOUTS = 64
+#: Past that many key lengths among a column's objects, the objects are read by name instead.
+_MAX_GROUPS = 8
+
+
+def compile_page_check(schema: dict[str, Any]) -> PageCheck:
+    """The check that a whole page of records has nothing to report, or False.
+
+    True only when every record would get 0 from :func:`compile_record_check`'s
+    check: the same closures (``_object``) tell what each property allows. The
+    page is read column by column with C-level iteration (``map``, ``chain``,
+    slices), which costs a fraction of calling the record check per record; a
+    False sends the caller to the per-record check, which says which flags.
+    """
+    if "properties" not in schema:
+        return _page_never
+    objects = _Columns().of(_object(schema, BOTH), 0)
+
+    def page_check(records: list[Any]) -> bool:
+        if type(records) is not list:
+            records = list(records)
+        if not all(map(is_, map(type, records), repeat(dict))):
+            return False  # not a page of JSON objects: the record check decides
+        return objects(records)
+
+    return page_check
+
+
+def _page_never(_: list[Any]) -> bool:
+    return False
+
+
+#: Checks a column of values of one class: True when the record check has nothing to say.
+_ColumnCheck = Callable[[list[Any]], bool]
+
+
+class _Columns:
+    """Column checks for the object and items checks a schema is made of, one each."""
+
+    def __init__(self) -> None:
+        self.made: dict[ValueCheck, _ColumnCheck] = {}
+
+    def of(self, check: ValueCheck, depth: int) -> _ColumnCheck:
+        found = self.made.get(check)
+        if found is None:
+            if len(self.made) >= MAX_REMEMBERED:
+                self.made.clear()
+            shape = _SHAPES.get(check)
+            if isinstance(shape, _ObjectShape) and depth < _MAX_INLINE_DEPTH:
+                found = _ObjectColumns(self, shape, depth).check
+            elif isinstance(shape, _ItemsShape) and depth < _MAX_INLINE_DEPTH:
+                found = _ItemsColumns(self, shape, depth).check
+            else:
+
+                def found(values: list[Any]) -> bool:
+                    return not any(map(check, values))
+
+            self.made[check] = found
+        return found
+
+    def deeper(self, deeper: dict[type, ValueCheck], depth: int) -> list[tuple[type, _ColumnCheck]]:
+        return [(cls, self.of(check, depth + 1)) for cls, check in deeper.items()]
+
+
+def _deeper_fit(values: list[Any], classes: list[type], deeper: _Deeper) -> bool:
+    """Whether the values of each class looked into (``classes``: theirs, in order) fit."""
+    for cls, check in deeper:
+        count = classes.count(cls)
+        if count == len(values):
+            return check(values)
+        if count and not check(list(compress(values, map(is_, classes, repeat(cls))))):
+            return False
+    return True
+
+
+class _ObjectColumns:
+    """The check of a column of objects, property by property.
+
+    Objects with the same keys (a server writes its records alike, in one order or
+    not) are read by position: one ``itemgetter`` of those keys gives all values
+    in one flat list, and each property's classes are every ``width``-th of their
+    classes. A page of a few key counts is read per count; objects with other keys
+    than the first of their count, or of many counts, are read by name
+    (``dict.get`` per declared property).
+    """
+
+    def __init__(self, columns: _Columns, shape: _ObjectShape, depth: int) -> None:
+        self.columns = columns
+        self.shape = shape
+        self.depth = depth
+        self.layouts: dict[tuple[str, ...], _Layout] = {}
+        #: Per declared property: its name, the classes that fit (None: all), what to look into.
+        self.by_name: list[tuple[str, frozenset[type] | None, _Deeper]] = []
+        for name in shape.names:
+            quiet, deeper = shape.fits(name)
+            everything = quiet.issuperset(_JSON_CLASSES)
+            if not everything or deeper:
+                fit = None if everything else quiet | {_Missing}
+                self.by_name.append((name, fit, columns.deeper(deeper, depth)))
+
+    def check(self, objects: list[dict[str, Any]]) -> bool:
+        if not objects:
+            return True
+        width = len(objects[0])
+        if sum(map(len, objects)) == width * len(objects):
+            return self.by_layout(objects, width)
+        lengths = list(map(len, objects))
+        counts = set(lengths)
+        if len(counts) > _MAX_GROUPS:
+            return self.by_names(objects)
+        for length in counts:
+            group = list(compress(objects, map(eq, lengths, repeat(length))))
+            if not self.by_layout(group, length):
+                return False
+        return True
+
+    def by_layout(self, objects: list[dict[str, Any]], width: int) -> bool:
+        """Objects of the first one's keys, read by position; others by name.
+
+        The objects have ``width`` keys on the whole: each one holding the first's
+        ``width`` keys, each one has exactly those.
+        """
+        if not width:
+            return True
+        layout = tuple(objects[0])
+        plan = self.layouts.get(layout)
+        getter, tested, deepers = plan if plan is not None else self.plan(layout)
+        try:
+            rows = map(getter, objects)
+            values = list(rows if width == 1 else chain.from_iterable(rows))
+        except KeyError:
+            return self.by_names(objects)  # other keys than the first object's
+        classes = list(map(type, values))
+        for position, quiet in tested:
+            if not quiet.issuperset(classes[position::width]):
+                return False
+        for position, deeper in deepers:
+            if not _deeper_fit(values[position::width], classes[position::width], deeper):
+                return False
+        return True
+
+    def plan(self, layout: tuple[str, ...]) -> _Layout:
+        """How to read objects with these keys (an undeclared one of a strict object fits none)."""
+        if len(self.layouts) >= MAX_LAYOUTS:
+            self.layouts.clear()
+        tested: list[tuple[int, frozenset[type]]] = []
+        deepers: list[tuple[int, _Deeper]] = []
+        for position, name in enumerate(layout):
+            quiet, deeper = self.shape.fits(name)
+            if not quiet.issuperset(_JSON_CLASSES):
+                tested.append((position, quiet))
+            if deeper:
+                deepers.append((position, self.columns.deeper(deeper, self.depth)))
+        plan = self.layouts[layout] = (itemgetter(*layout), tested, deepers)
+        return plan
+
+    def by_names(self, objects: list[dict[str, Any]]) -> bool:
+        declared = self.shape.declared
+        if declared is not None and not all(map(declared.issuperset, objects)):
+            return False
+        for name, quiet, deeper in self.by_name:
+            values = list(map(dict.get, objects, repeat(name), repeat(_MISSING)))
+            classes = list(map(type, values))
+            if quiet is not None and not quiet.issuperset(classes):
+                return False
+            if deeper and not _deeper_fit(values, classes, deeper):
+                return False
+        return True
+
+
+#: The columns to look into for values of some classes.
+_Deeper = list[tuple[type, _ColumnCheck]]
+#: How to read objects with one set of keys: a getter of their values in that order, the
+#: classes that fit per position tested, the columns to look into per position.
+_Layout = tuple[
+    Callable[[Any], Any], list[tuple[int, "frozenset[type]"]], list[tuple[int, _Deeper]]
+]
+
+
+class _ItemsColumns:
+    """The check of a column of arrays: all their items at once."""
+
+    def __init__(self, columns: _Columns, shape: _ItemsShape, depth: int) -> None:
+        self.quiet = shape.quiet
+        self.deeper = columns.deeper(shape.deeper, depth)
+
+    def check(self, arrays: list[list[Any]]) -> bool:
+        items = list(chain.from_iterable(arrays))
+        classes = list(map(type, items))
+        return self.quiet.issuperset(classes) and _deeper_fit(items, classes, self.deeper)
