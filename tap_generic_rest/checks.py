@@ -27,6 +27,12 @@ A record with nothing to report (nearly all of them) costs that one function; an
 other goes to the exact checks. Property names enter the code only as ``repr``
 literals; everything else is bound as a value, never written as code.
 
+A page of records with nothing to report can skip that function altogether:
+:func:`compile_page_check` reads the page column by column (``_ObjectColumns``,
+``_ItemsColumns``) with C-level iteration, from the same closures' answers
+(``_ObjectShape.fits``, ``_ItemsShape``), and says True only when every record
+would get 0.
+
 Flags over-approximate, never miss: a record flagged for drift may turn out to
 fit (an integral float in an integer field), a record flagged for conformance goes
 the SDK's slower but exact way.
