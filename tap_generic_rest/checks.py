@@ -41,6 +41,7 @@ the SDK's slower but exact way.
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -463,45 +464,52 @@ class _ObjectColumns:
             if not everything or deeper:
                 fit = None if everything else quiet | {_Missing}
                 self.by_name.append((name, fit, columns.deeper(deeper, depth)))
+        #: The declared properties that could need a look.
+        self.looked_at = frozenset(name for name, _, _ in self.by_name)
 
     def check(self, objects: list[dict[str, Any]]) -> bool:
+        """Read by the first object's keys, per key count if need be."""
         if not objects:
             return True
-        width = len(objects[0])
-        if sum(map(len, objects)) == width * len(objects):
-            return self.by_layout(objects, width)
+        layout = tuple(objects[0])
+        plan = self.layouts.get(layout) or self.plan(layout)
+        if plan[3] or sum(map(len, objects)) == len(layout) * len(objects):
+            return self.by_layout(objects, plan)
         lengths = list(map(len, objects))
         counts = set(lengths)
         if len(counts) > _MAX_GROUPS:
             return self.by_names(objects)
         for length in counts:
             group = list(compress(objects, map(eq, lengths, repeat(length))))
-            if not self.by_layout(group, length):
+            layout = tuple(group[0])
+            if not self.by_layout(group, self.layouts.get(layout) or self.plan(layout)):
                 return False
         return True
 
-    def by_layout(self, objects: list[dict[str, Any]], width: int) -> bool:
-        """Objects of the first one's keys, read by position; others by name.
+    def by_layout(self, objects: list[dict[str, Any]], plan: _Layout) -> bool:
+        """Objects read by the names of the plan's layout, or by name when some lack one.
 
-        The objects have ``width`` keys on the whole: each one holding the first's
-        ``width`` keys, each one has exactly those.
+        Either the names are all that could need a look (``plan[3]``), or the
+        objects have as many keys on the whole as the layout each: each one
+        holding those keys (else KeyError), each one has exactly those.
         """
-        if not width:
-            return True
-        layout = tuple(objects[0])
-        plan = self.layouts.get(layout)
-        getter, tested, deepers = plan if plan is not None else self.plan(layout)
+        tested, deepers, present, _ = plan
+        columns = []
         try:
-            rows = map(getter, objects)
-            values = list(rows if width == 1 else chain.from_iterable(rows))
+            for getter, quiet in tested:
+                if not quiet.issuperset(map(type, map(getter, objects))):
+                    return False
+            for getter, _, _ in deepers:
+                columns.append(list(map(getter, objects)))
+            if present is not None:
+                deque(map(present, objects), 0)
         except KeyError:
             return self.by_names(objects)  # other keys than the first object's
-        classes = list(map(type, values))
-        for position, quiet in tested:
-            if not quiet.issuperset(classes[position::width]):
+        for column, (_, quiet, deeper) in zip(columns, deepers, strict=True):
+            classes = list(map(type, column))
+            if quiet is not None and not quiet.issuperset(classes):
                 return False
-        for position, deeper in deepers:
-            if not _deeper_fit(values[position::width], classes[position::width], deeper):
+            if not _deeper_fit(column, classes, deeper):
                 return False
         return True
 
@@ -509,15 +517,23 @@ class _ObjectColumns:
         """How to read objects with these keys (an undeclared one of a strict object fits none)."""
         if len(self.layouts) >= MAX_LAYOUTS:
             self.layouts.clear()
-        tested: list[tuple[int, frozenset[type]]] = []
-        deepers: list[tuple[int, _Deeper]] = []
-        for position, name in enumerate(layout):
+        tested: list[tuple[Callable[[Any], Any], frozenset[type]]] = []
+        deepers: list[tuple[Callable[[Any], Any], frozenset[type] | None, _Deeper]] = []
+        untested = []
+        for name in layout:
             quiet, deeper = self.shape.fits(name)
-            if not quiet.issuperset(_JSON_CLASSES):
-                tested.append((position, quiet))
+            fit = None if quiet.issuperset(_JSON_CLASSES) else quiet
             if deeper:
-                deepers.append((position, self.columns.deeper(deeper, self.depth)))
-        plan = self.layouts[layout] = (itemgetter(*layout), tested, deepers)
+                deepers.append((itemgetter(name), fit, self.columns.deeper(deeper, self.depth)))
+            elif fit is not None:
+                tested.append((itemgetter(name), fit))
+            else:
+                untested.append(name)
+        # Every property that could need a look among these keys, undeclared keys passed
+        # through: an object holding these keys needs nothing for any other key it has.
+        enough = self.shape.declared is None and self.looked_at.issubset(layout)
+        present = itemgetter(*untested) if untested and not enough else None
+        plan = self.layouts[layout] = (tested, deepers, present, enough)
         return plan
 
     def by_names(self, objects: list[dict[str, Any]]) -> bool:
@@ -536,10 +552,15 @@ class _ObjectColumns:
 
 #: The columns to look into for values of some classes.
 _Deeper = list[tuple[type, _ColumnCheck]]
-#: How to read objects with one set of keys: a getter of their values in that order, the
-#: classes that fit per position tested, the columns to look into per position.
+#: How to read objects with one set of keys: per property to test, its getter and the
+#: classes that fit; per property to look into, its getter, the classes that fit (None: all)
+#: and the columns to look into; a getter of the other keys (that the objects have them);
+#: whether objects with these keys and any others need no other look.
 _Layout = tuple[
-    Callable[[Any], Any], list[tuple[int, "frozenset[type]"]], list[tuple[int, _Deeper]]
+    list[tuple[Callable[[Any], Any], "frozenset[type]"]],
+    list[tuple[Callable[[Any], Any], "frozenset[type] | None", _Deeper]],
+    "Callable[[Any], Any] | None",
+    bool,
 ]
 
 

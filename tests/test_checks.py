@@ -331,3 +331,30 @@ def test_the_page_checks_memory_of_key_layouts_stays_bounded(
         assert page_check([{**base, f"new{i}": i}, {**base, f"new{i}": None}]) is True
     objects = page_check.__closure__[0].cell_contents.__self__  # type: ignore[index]
     assert 0 < len(objects.layouts) <= 4
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_keys_other_than_the_first_objects_are_looked_at(nested: bool) -> None:
+    """Objects are read by the first one's keys: any other key still counts."""
+    closed = {"n": {"type": "number"}}
+    opened = {
+        "properties": {"a": {"type": "string"}, "n": {"type": "integer"}},
+        "additionalProperties": True,
+    }
+    cases: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [
+        ({"properties": closed, "additionalProperties": False}, [{"n": 1}, {"n": 2, "x": 1}]),
+        (opened, [{"a": "x", "u": 1}, {"a": "y", "n": "drift"}]),  # as many keys
+        (opened, [{"a": "x"}, {"a": "y", "n": "drift"}]),
+        (opened, [{"a": "x", "n": 1}, {"n": 2, "a": 5}]),  # another order
+    ]
+    for properties, records in cases:
+        schema: dict[str, Any] = {"type": "object", **properties}
+        page = records
+        if nested:
+            schema = {"type": "object", "properties": {"o": schema}}
+            page = [{"o": record} for record in records]
+        check = compile_record_check(schema)
+        assert check(page[0]) == 0
+        assert check(page[1]) != 0
+        assert compile_page_check(schema)(page) is False, page
+        assert compile_page_check(schema)(page[:1]) is True
