@@ -505,9 +505,9 @@ class _ObjectColumns:
                 deque(map(present, objects), 0)
         except KeyError:
             return self.by_names(objects)  # other keys than the first object's
-        for column, (_, quiet, deeper) in zip(columns, deepers, strict=True):
+        for column, (_, fit, deeper) in zip(columns, deepers, strict=True):
             classes = list(map(type, column))
-            if quiet is not None and not quiet.issuperset(classes):
+            if fit is not None and not fit.issuperset(classes):
                 return False
             if not _deeper_fit(column, classes, deeper):
                 return False
