@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, compress, repeat
-from operator import eq, is_, itemgetter
+from operator import is_, itemgetter, ne
 from typing import Any
 
 from singer_sdk.helpers._typing import (
@@ -366,7 +366,7 @@ def _generate(check: ValueCheck) -> ValueCheck:
 PageCheck = Callable[[list[Any]], bool]
 #: Past that many key layouts remembered per object schema, the memory starts again.
 MAX_LAYOUTS = 64
-#: Past that many key lengths among a column's objects, the objects are read by name instead.
+#: Past that many rounds of objects with more keys than the others, they are read by name.
 _MAX_GROUPS = 8
 
 
@@ -467,31 +467,36 @@ class _ObjectColumns:
         #: The declared properties that could need a look.
         self.looked_at = frozenset(name for name, _, _ in self.by_name)
 
-    def check(self, objects: list[dict[str, Any]]) -> bool:
-        """Read by the first object's keys, per key count if need be."""
+    def check(self, objects: list[dict[str, Any]], rounds: int = _MAX_GROUPS) -> bool:
+        """Read by the keys of the first object, or of the one with fewest keys.
+
+        Every object holding those keys, the others have more; when these could
+        need a look, those objects are read again, by theirs (``rounds`` times).
+        """
         if not objects:
             return True
         layout = tuple(objects[0])
         plan = self.layouts.get(layout) or self.plan(layout)
-        if plan[3] or sum(map(len, objects)) == len(layout) * len(objects):
-            return self.by_layout(objects, plan)
+        if plan[3] is not None and not plan[3]:
+            return self.by_layout(objects, plan)  # any other key needs nothing
         lengths = list(map(len, objects))
-        counts = set(lengths)
-        if len(counts) > _MAX_GROUPS:
-            return self.by_names(objects)
-        for length in counts:
-            group = list(compress(objects, map(eq, lengths, repeat(length))))
-            layout = tuple(group[0])
-            if not self.by_layout(group, self.layouts.get(layout) or self.plan(layout)):
-                return False
-        return True
+        least = min(lengths)
+        if least != len(layout):
+            layout = tuple(objects[lengths.index(least)])
+            plan = self.layouts.get(layout) or self.plan(layout)
+        if not self.by_layout(objects, plan):
+            return False
+        if lengths.count(least) == len(lengths):
+            return True  # all with exactly those keys
+        more = list(compress(objects, map(ne, lengths, repeat(least))))
+        if plan[3] is not None and all(map(plan[3].isdisjoint, more)):
+            return True  # their other keys need nothing
+        return self.check(more, rounds - 1) if rounds else self.by_names(more)
 
     def by_layout(self, objects: list[dict[str, Any]], plan: _Layout) -> bool:
         """Objects read by the names of the plan's layout, or by name when some lack one.
 
-        Either the names are all that could need a look (``plan[3]``), or the
-        objects have as many keys on the whole as the layout each: each one
-        holding those keys (else KeyError), each one has exactly those.
+        Only those names are read: the caller looks at any other key the objects have.
         """
         tested, deepers, present, _ = plan
         columns = []
@@ -529,11 +534,11 @@ class _ObjectColumns:
                 tested.append((itemgetter(name), fit))
             else:
                 untested.append(name)
-        # Every property that could need a look among these keys, undeclared keys passed
-        # through: an object holding these keys needs nothing for any other key it has.
-        enough = self.shape.declared is None and self.looked_at.issubset(layout)
-        present = itemgetter(*untested) if untested and not enough else None
-        plan = self.layouts[layout] = (tested, deepers, present, enough)
+        # Undeclared keys passed through, the properties that could need a look and are not
+        # among these keys: other keys of an object holding these need a look if among them.
+        missing = None if self.shape.declared is not None else self.looked_at.difference(layout)
+        present = itemgetter(*untested) if untested and missing != frozenset() else None
+        plan = self.layouts[layout] = (tested, deepers, present, missing)
         return plan
 
     def by_names(self, objects: list[dict[str, Any]]) -> bool:
@@ -555,12 +560,12 @@ _Deeper = list[tuple[type, _ColumnCheck]]
 #: How to read objects with one set of keys: per property to test, its getter and the
 #: classes that fit; per property to look into, its getter, the classes that fit (None: all)
 #: and the columns to look into; a getter of the other keys (that the objects have them);
-#: whether objects with these keys and any others need no other look.
+#: for an object whose undeclared keys pass, the properties that could need a look besides.
 _Layout = tuple[
     list[tuple[Callable[[Any], Any], "frozenset[type]"]],
     list[tuple[Callable[[Any], Any], "frozenset[type] | None", _Deeper]],
     "Callable[[Any], Any] | None",
-    bool,
+    "frozenset[str] | None",
 ]
 
 
