@@ -8,13 +8,16 @@ checks it hands records to, and the memory they keep.
 from __future__ import annotations
 
 import copy
+import json
+import random
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tap_generic_rest import checks, payload
-from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
+from tap_generic_rest.checks import CONFORM, DRIFT, compile_page_check, compile_record_check
 from tap_generic_rest.drift import find_drift
 from tap_generic_rest.payload import exact_loads, has_long_number, loads
 from tests.test_fastpath import SCHEMAS, VALUES, _records
@@ -158,3 +161,200 @@ def test_a_long_number_across_the_scan_chunks_is_found() -> None:
         body = b"[" + b" " * padding + b"12345678901234567]"
         assert has_long_number(body), padding
     assert not has_long_number(b"[" + b'"1234567890123456789",' * 100_000 + b"1]")
+
+
+# --- the page check ---------------------------------------------------------------------------
+
+REPO_SCHEMAS = sorted(Path(__file__).resolve().parent.parent.glob("schemas/*/*.json"))
+CLOSED: dict[str, Any] = {**WIDE, "additionalProperties": False}
+PAGE_SCHEMAS: list[dict[str, Any]] = [
+    *SCHEMAS,
+    WIDE,
+    CLOSED,
+    *(json.loads(path.read_text()) for path in REPO_SCHEMAS),
+]
+
+
+def _anything(rng: random.Random, depth: int) -> Any:
+    """A JSON value of any class (Decimal as the exact decoder gives), nested a little."""
+    kind = rng.randrange(10 if depth < 2 else 8)
+    if kind < 7:
+        return [None, True, False, rng.randint(-3, 3), rng.random(), "s", Decimal("1.5")][kind]
+    if kind == 7:
+        return rng.choice([0, 1, -0.0, "", "0", 10**20])
+    if kind == 8:
+        return [_anything(rng, depth + 1) for _ in range(rng.randrange(3))]
+    return {rng.choice("abnot"): _anything(rng, depth + 1) for _ in range(rng.randrange(3))}
+
+
+def _fitting(schema: Any, rng: random.Random, noise: float, depth: int = 0) -> Any:
+    """A value mostly as ``schema`` says; with probability ``noise`` at each step, anything:
+    another class, a missing or undeclared key, an object for a string."""
+    if not isinstance(schema, dict) or rng.random() < noise or depth > 6:
+        return _anything(rng, depth)
+    types = schema.get("type", [])
+    kind = rng.choice(types if isinstance(types, list) else [types]) if types else None
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties") or {}
+        found = {
+            name: _fitting(sub, rng, noise, depth + 1)
+            for name, sub in properties.items()
+            if rng.random() < 0.8
+        }
+        if rng.random() < noise:
+            found[rng.choice(["extra", "_sandbox_extra", "a"])] = _anything(rng, depth + 1)
+        if rng.random() < 0.2:  # another order of the keys
+            keys = list(found)
+            rng.shuffle(keys)
+            found = {key: found[key] for key in keys}
+        return found
+    if kind == "array":
+        return [
+            _fitting(schema.get("items"), rng, noise, depth + 1) for _ in range(rng.randrange(3))
+        ]
+    examples = {
+        "null": None,
+        "boolean": rng.random() < 0.5,
+        "integer": rng.randint(-(10**6), 10**6),
+        "number": rng.choice([rng.random(), rng.randint(0, 9)]),
+        "string": rng.choice(["", "x", "2024-01-01T00:00:00Z"]),
+    }
+    return examples.get(kind, _anything(rng, depth)) if kind else _anything(rng, depth)
+
+
+def _page(schema: dict[str, Any], rng: random.Random, noise: float) -> list[dict[str, Any]]:
+    """A page of records: objects (the caller checks that first), of a few key layouts."""
+    records = (_fitting(schema, rng, noise) for _ in range(rng.randrange(1, 12)))
+    return [record if isinstance(record, dict) else {"a": record} for record in records]
+
+
+@pytest.mark.parametrize("schema", PAGE_SCHEMAS)
+def test_the_page_check_says_true_exactly_when_every_record_needs_nothing(
+    schema: dict[str, Any],
+) -> None:
+    """Never True with a record the record check flags; True for a page of quiet records."""
+    rng = random.Random(17)
+    check = compile_record_check(schema)
+    page_check = compile_page_check(schema)
+    seen = set()
+    for round_ in range(150):
+        noise = (0.0, 0.002, 0.02, 0.1)[round_ % 4]
+        page = _page(schema, rng, noise)
+        quiet = all(check(record) == 0 for record in page)
+        answer = page_check(page)
+        if answer:
+            assert quiet, page  # the fast path would have skipped a flagged record
+        if quiet:
+            assert answer, page  # the fast path is taken whenever it could be
+        seen.add(answer)
+    assert seen == {True, False} or "properties" not in schema
+
+
+def test_the_page_check_is_taken_on_pages_of_real_schemas() -> None:
+    rng = random.Random(3)
+    for path in REPO_SCHEMAS:
+        schema = json.loads(path.read_text())
+        check = compile_record_check(schema)
+        quiet = [r for r in (_fitting(schema, rng, 0.0) for _ in range(200)) if check(r) == 0]
+        assert len(quiet) > 100, path
+        assert compile_page_check(schema)(quiet) is True, path
+
+
+def _contact(rng: random.Random, i: int) -> dict[str, Any]:
+    """A rich helpdesk contact: lists of references, nested objects, nulls."""
+    contact: dict[str, Any] = {
+        "id": f"c{i}",
+        "type": "contact",
+        "email": None if i % 3 else f"u{i}@example.com",
+        "owner_id": i,
+        "unsubscribed_from_emails": i % 2 == 0,
+        "location": {"type": "location", "country": "Brazil", "city": None},
+        "companies": {
+            "type": "list",
+            "data": [{"type": "company", "id": f"f{j}", "url": "/c"} for j in range(i % 3)],
+            "total_count": i % 3,
+            "has_more": False,
+        },
+        "custom_attributes": {"plan": "pro"} if i % 2 else {},
+    }
+    if rng.random() < 0.1:
+        contact["_sandbox_extra"] = [1, {"x": None}]
+    return contact
+
+
+def test_one_drifting_value_deep_inside_a_page_is_found() -> None:
+    schema = json.loads(
+        Path(__file__)
+        .resolve()
+        .parent.parent.joinpath("schemas/helpdesk/contacts.json")
+        .read_text()
+    )
+    check = compile_record_check(schema)
+    page_check = compile_page_check(schema)
+    rng = random.Random(5)
+    page = [_contact(rng, i) for i in range(500)]
+    assert all(check(record) == 0 for record in page)
+    assert page_check(page) is True
+    for path, value in [
+        (("companies", "data", 1, "id"), 5),  # a number for a string id in a list item
+        (("companies", "data", 0, "type"), {"a": 1}),
+        (("location", "country"), ["Brazil"]),
+        (("companies", "total_count"), "2"),
+        (("unsubscribed_from_emails",), 1),  # drift, and the SDK would change it
+        (("owner_id",), 1.5),
+    ]:
+        drifting = copy.deepcopy(page)
+        target: Any = drifting[302 if path[0] != "companies" else 305]
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        assert check(drifting[302]) or check(drifting[305]), path
+        assert page_check(drifting) is False, path
+
+
+def test_pages_of_other_things_than_objects_go_record_by_record() -> None:
+    page_check = compile_page_check(WIDE)
+    assert page_check([]) is True
+    assert page_check([{"s0": "v"}, ["s0"]]) is False
+    assert page_check([{"s0": "v"}, None]) is False
+    assert page_check(iter([{"s0": "v"}])) is True
+    assert compile_page_check({"type": "object"})([{"a": 1}]) is False
+
+
+def test_the_page_checks_memory_of_key_layouts_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(checks, "MAX_LAYOUTS", 4)
+    page_check = compile_page_check(WIDE)
+    base = {f"s{i}": "v" for i in range(14)}
+    for i in range(50):  # a new undeclared key in every page: a new layout each time
+        assert page_check([{**base, f"new{i}": i}, {**base, f"new{i}": None}]) is True
+    objects = page_check.__closure__[0].cell_contents.__self__  # type: ignore[index]
+    assert 0 < len(objects.layouts) <= 4
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_keys_other_than_the_first_objects_are_looked_at(nested: bool) -> None:
+    """Objects are read by the first one's keys: any other key still counts."""
+    closed = {"n": {"type": "number"}}
+    opened = {
+        "properties": {"a": {"type": "string"}, "n": {"type": "integer"}},
+        "additionalProperties": True,
+    }
+    cases: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [
+        ({"properties": closed, "additionalProperties": False}, [{"n": 1}, {"n": 2, "x": 1}]),
+        (opened, [{"a": "x", "u": 1}, {"a": "y", "n": "drift"}]),  # as many keys
+        (opened, [{"a": "x"}, {"a": "y", "n": "drift"}]),
+        (opened, [{"a": "x", "n": 1}, {"n": 2, "a": 5}]),  # another order
+    ]
+    for properties, records in cases:
+        schema: dict[str, Any] = {"type": "object", **properties}
+        page = records
+        if nested:
+            schema = {"type": "object", "properties": {"o": schema}}
+            page = [{"o": record} for record in records]
+        check = compile_record_check(schema)
+        assert check(page[0]) == 0
+        assert check(page[1]) != 0
+        assert compile_page_check(schema)(page) is False, page
+        assert compile_page_check(schema)(page[:1]) is True
