@@ -29,7 +29,13 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_generic_rest import interrupt, page_loop, transport
-from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
+from tap_generic_rest.checks import (
+    CONFORM,
+    DRIFT,
+    PageCheck,
+    compile_page_check,
+    compile_record_check,
+)
 from tap_generic_rest.drift import find_drift, json_type, widen
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.errors import ResponseShapeError
@@ -386,17 +392,8 @@ class GenericRestStream(IncrementalStream):
         self._report_undeclared(records)
         # Before any record of the page is emitted: the first SCHEMA message waits for the
         # first page, so a target creates its columns with every type that page holds.
-        flags = list(map(self._record_check, records))
-        if any(flags):
-            drifted = [record for record, flag in zip(records, flags, strict=True) if flag & DRIFT]
-            if drifted:
-                self.admit(drifted)
-                flags = list(map(self._record_check, records))  # the widened schema's check
-        # The records the SDK's conformance could change, for the emitter (ids: the page's
-        # records are alive until the next page is parsed, after its last record is written).
-        self._to_conform = {
-            id(record) for record, flag in zip(records, flags, strict=True) if flag & CONFORM
-        }
+        # The page check says at once that the usual page has nothing to report.
+        self._to_conform = set() if self._page_check(records) else self._flag_records(records)
         self.stats.page()
         return self.with_deletions(records, response)
 
@@ -459,6 +456,24 @@ class GenericRestStream(IncrementalStream):
         """The schema's per-record drift and conformance test (rebuilt when the schema widens)."""
         return compile_record_check(self.effective_schema)
 
+    @cached_property
+    def _page_check(self) -> PageCheck:
+        """Whether no record of a page needs the record check (rebuilt when the schema widens)."""
+        return compile_page_check(self.effective_schema)
+
+    def _flag_records(self, records: list[dict[str, Any]]) -> set[int]:
+        """Widen the schema for the page's drift; the records the SDK's conformance could change.
+
+        Returned as ids: the page's records are alive until the next page is parsed,
+        after its last record is written.
+        """
+        flags = list(map(self._record_check, records))
+        drifted = [record for record, flag in zip(records, flags, strict=True) if flag & DRIFT]
+        if drifted:
+            self.admit(drifted)
+            flags = list(map(self._record_check, records))  # the widened schema's check
+        return {id(record) for record, flag in zip(records, flags, strict=True) if flag & CONFORM}
+
     def admit(self, records: list[dict[str, Any]]) -> None:
         """Widen the schema to admit every value of ``records``; say so in one new SCHEMA.
 
@@ -499,6 +514,7 @@ class GenericRestStream(IncrementalStream):
         )
         self._stream_maps = []
         self.__dict__.pop("_record_check", None)
+        self.__dict__.pop("_page_check", None)
         self.__dict__.pop("record_emitter", None)
         self._write_schema_message()
 

@@ -7,7 +7,7 @@ stream widens the field's type to admit what was seen and sends the new SCHEMA
 before the record (``GenericRestStream.admit``). This module is the one place
 that says what a schema allows:
 
-* :func:`allowed_classes`, what the per-record test (``checks.py``, which also
+* :func:`allowed_classes`, what the per-record test (``checks``, which also
   answers the SDK's conformance question in the same pass) compares classes with;
 * :func:`find_drift`, the closer look, listing each :class:`Drift`;
 * :func:`widen`, the change to the schema that admits it.

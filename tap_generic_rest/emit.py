@@ -11,7 +11,7 @@ can change them:
 * conformance is checked only where the SDK could change a JSON value (a
   boolean-only property holding something else than true, false or null; an
   object with ``additionalProperties`` unset holding undeclared keys), by the
-  stream's one check per record (``checks.py``, together with the drift test);
+  stream's one check per record (``checks``, together with the drift test);
   a record it flags goes through the SDK's own ``conform_record_data_types``;
 * the message is serialised once with orjson; record lines are written in
   large chunks without a flush, and the next other message (SCHEMA, STATE...)
@@ -280,7 +280,7 @@ class RecordEmitter:
     def write(self, record: dict[str, Any], *, conform: bool) -> bool:
         """Write ``record``'s RECORD message; False if it must go the SDK's way instead.
 
-        ``conform``: the record's check (``checks.py``, run on its page before any
+        ``conform``: the record's check (``checks``, run on its page before any
         record of it was written) says the SDK's conformance could change it.
         The record is pruned in place, as the SDK prunes it (the stream's state and
         child contexts see the pruned record either way).

@@ -106,7 +106,7 @@ def _dicts_in(function: Any, seen: set[int]) -> list[dict[Any, Any]]:
 
 
 def test_what_is_remembered_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks, "MAX_REMEMBERED", 4)
+    monkeypatch.setattr(checks.rules, "MAX_REMEMBERED", 4)
     closed = copy.deepcopy(WIDE)
     closed["additionalProperties"] = False
     check = compile_record_check(closed)
@@ -324,7 +324,7 @@ def test_pages_of_other_things_than_objects_go_record_by_record() -> None:
 def test_the_page_checks_memory_of_key_layouts_stays_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(checks, "MAX_LAYOUTS", 4)
+    monkeypatch.setattr(checks.pages, "MAX_LAYOUTS", 4)
     page_check = compile_page_check(WIDE)
     base = {f"s{i}": "v" for i in range(14)}
     for i in range(50):  # a new undeclared key in every page: a new layout each time
