@@ -22,7 +22,7 @@ from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.failures import stream_map_error
 from tap_generic_rest.incremental import to_moment
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
-from tap_generic_rest.probe import DEFAULT_PROBE_PAGES, run_probe_command
+from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
 from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
 from tap_generic_rest.refuse import base_url_errors, catalog_errors, credential_errors
 from tap_generic_rest.registry import Source, all_sources, get_source
@@ -407,6 +407,9 @@ class TapGenericRest(Tap):
     ) -> None:
         """Run the tap, or with ``--probe`` report on a sample of each stream and exit."""
         if probe and not kwargs.get("about"):
+            # Deferred: only --probe needs the probe's engine.
+            from tap_generic_rest.probe.run import run_probe_command  # noqa: PLC0415
+
             run_probe_command(
                 cls,
                 config=kwargs.get("config"),

@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tap_generic_rest.probe import CLEAN, DRIFT, FAILED
 from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:
     from tap_generic_rest.probe.findings import RecordFindings
     from tap_generic_rest.probe.watch import Decision, Exchange, StreamWatch
-
-#: Exit statuses: the sample fits the schemas, it does not, the probe could not finish.
-CLEAN, DRIFT, FAILED = 0, 1, 2
 
 
 @dataclass

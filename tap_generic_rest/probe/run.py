@@ -19,6 +19,7 @@ from typing_extensions import override
 
 from tap_generic_rest.errors import ForeignHostError, PaginationError, ResponseShapeError
 from tap_generic_rest.failures import describe
+from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
 from tap_generic_rest.probe.findings import RecordFindings
 from tap_generic_rest.probe.report import ProbeReport, StreamReport
 from tap_generic_rest.probe.watch import StreamWatch
@@ -34,9 +35,6 @@ if TYPE_CHECKING:
 
     from tap_generic_rest.client import GenericRestStream
     from tap_generic_rest.tap import TapGenericRest
-
-#: Pages per request loop when neither --probe-pages nor the probe_pages setting says.
-DEFAULT_PROBE_PAGES = 3
 
 
 #: Failures of one stream's data, after which the probe goes on with the next stream.

@@ -5,6 +5,9 @@ or an inline object) without executing anything; :func:`~tap_generic_rest.spec.c
 compile_spec` turns it into the same :class:`~tap_generic_rest.registry.Source` and
 :class:`~tap_generic_rest.client.GenericRestStream` subclasses a built-in source declares,
 so retries, masking, paging guards, prefetching and the fast record path apply unchanged.
+
+The loader and compiler (and YAML) are imported only when the ``spec`` setting is used:
+a run of a built-in source never needs them, and they are a sizeable part of its start-up.
 """
 
 from __future__ import annotations
@@ -12,13 +15,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.spec.compile import compile_spec
-from tap_generic_rest.spec.loader import load_spec, references
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from tap_generic_rest.registry import Source
+
 __all__ = ["compile_spec", "spec_settings"]
+
+
+def compile_spec(config: Mapping[str, Any]) -> Source:
+    """The Source the ``spec`` setting describes (a ConfigError for anything wrong)."""
+    # Deferred: only a spec run needs the compiler (see the module docstring).
+    from tap_generic_rest.spec.compile import compile_spec as compile_  # noqa: PLC0415
+
+    return compile_(config)
 
 
 def spec_settings(config: Mapping[str, Any]) -> set[str]:
@@ -29,6 +40,8 @@ def spec_settings(config: Mapping[str, Any]) -> set[str]:
     """
     if config.get("spec") is None:
         return set()
+    from tap_generic_rest.spec.loader import load_spec, references  # noqa: PLC0415  (deferred)
+
     try:
         loaded = load_spec(config["spec"])
     except ConfigError:
