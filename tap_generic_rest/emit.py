@@ -28,7 +28,6 @@ message writer) uses the SDK's path for every record.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import sys
 import time
@@ -57,14 +56,12 @@ PruneTree = dict[str, "PruneTree | None"]
 GC_THRESHOLD_WHILE_STREAMING = 100_000
 
 #: Everything orjson would otherwise write its own way goes to the SDK's path instead.
-_VALUE_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME
+_ORJSON_OPTIONS = (
+    orjson.OPT_APPEND_NEWLINE
+    | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-_ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | _VALUE_OPTIONS
-#: A record alone, serialised as it is inside its message.
-_dumps_value = functools.partial(orjson.dumps, option=_VALUE_OPTIONS)
 
 
 class FastSingerWriter(SimpleSingerWriter):
@@ -80,8 +77,9 @@ class FastSingerWriter(SimpleSingerWriter):
     (see ``GenericRestStream.get_records``).
     """
 
-    #: Bytes of record lines gathered before they are written.
-    chunk_size = 1 << 18
+    #: Bytes of record lines gathered before they are written: few writes, and little
+    #: enough to be joined while the lines are still in the processor's cache.
+    chunk_size = 1 << 16
 
     def __init__(self) -> None:
         super().__init__()
@@ -285,13 +283,45 @@ class RecordEmitter:
         The record is pruned in place, as the SDK prunes it (the stream's state and
         child contexts see the pruned record either way).
         """
-        writer = self.writer
-        if writer is None:
-            return False
+        return self.writer is not None and self._write(self._envelope(), record, conform=conform)
+
+    def write_page(
+        self,
+        records: list[dict[str, Any]],
+        conform: Container[int],
+        write_slowly: Callable[[dict[str, Any]], None],
+    ) -> None:
+        """Write the RECORD messages of a page's records, in order, with one ``time_extracted``.
+
+        ``conform`` holds the ids of the records the SDK's conformance could change;
+        ``write_slowly`` (the SDK's path) takes the records :meth:`write` cannot write.
+        One message dict serves the whole page, its record swapped in for each line:
+        serialising each line and handing it to the writer at once keeps the work in
+        the processor's cache, where serialising the page into one buffer did not.
+        """
+        if self.writer is None:
+            for record in records:
+                write_slowly(record)
+            return
+        envelope = self._envelope()
+        for record in records:
+            if not self._write(envelope, record, conform=id(record) in conform):
+                write_slowly(record)
+
+    def _envelope(self) -> dict[str, Any]:
+        """A RECORD message of this stream as of now, its record to be filled in."""
+        message: dict[str, Any] = {"type": "RECORD", "stream": self.alias, "record": None}
+        version = self.stream._stream_version
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = self._clock.now()
+        return message
+
+    def _write(self, envelope: dict[str, Any], record: dict[str, Any], *, conform: bool) -> bool:
+        """Write ``record`` in ``envelope`` (see :meth:`write`)."""
         if self.prune_tree:
             prune(record, self.prune_tree)
-        conformed = conform
-        if conformed:
+        if conform:
             stream = self.stream
             record = conform_record_data_types(
                 stream_name=stream.name,
@@ -300,57 +330,13 @@ class RecordEmitter:
                 level=stream.TYPE_CONFORMANCE_LEVEL,
                 logger=stream.logger,
             )
-        message: dict[str, Any] = {"type": "RECORD", "stream": self.alias, "record": record}
-        version = self.stream._stream_version
-        if version is not None:
-            message["version"] = version
-        message["time_extracted"] = self._clock.now()
+        envelope["record"] = record
         try:
-            line = orjson.dumps(message, option=_ORJSON_OPTIONS)
+            line = orjson.dumps(envelope, option=_ORJSON_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError: a value only the SDK writes exactly
             self.slow_records += 1
             return False
-        if conformed:
+        if conform:
             self.slow_records += 1
-        writer.write_line(line)
+        self.writer.write_line(line)  # type: ignore[union-attr]  # checked by the callers
         return True
-
-    def write_page(
-        self,
-        records: list[dict[str, Any]],
-        conform: Container[int],
-        write_slowly: Callable[[dict[str, Any]], None],
-    ) -> None:
-        """Write the RECORD messages of a page's records, in order.
-
-        ``conform`` holds the ids of the records the SDK's conformance could change.
-        A page with none of them is serialised in one go: each record by orjson, the
-        message around it (the same for the whole page, one ``time_extracted``) joined
-        in as bytes, which is what serialising each message would write. Otherwise, or
-        when orjson cannot write a record as the SDK would, the page goes record by
-        record, ``write_slowly`` (the SDK's path) taking the records :meth:`write` cannot.
-        """
-        writer = self.writer
-        if writer is not None and self.prune_tree:
-            for record in records:
-                prune(record, self.prune_tree)
-        if writer is not None and not conform:
-            head, tail = self._envelope()
-            try:
-                body = (tail + head).join(map(_dumps_value, records))
-            except TypeError:  # orjson.JSONEncodeError: some record needs the SDK's writer
-                pass
-            else:
-                writer.write_line(head + body + tail)
-                return
-        for record in records:  # (pruning again changes nothing)
-            if not self.write(record, conform=id(record) in conform):
-                write_slowly(record)
-
-    def _envelope(self) -> tuple[bytes, bytes]:
-        """What a RECORD message of this stream holds before and after its record, now."""
-        head = b'{"type":"RECORD","stream":' + orjson.dumps(self.alias) + b',"record":'
-        version = self.stream._stream_version
-        tail = b"" if version is None else b',"version":' + orjson.dumps(version)
-        tail += b',"time_extracted":' + orjson.dumps(self._clock.now()) + b"}\n"
-        return head, tail

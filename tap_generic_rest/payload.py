@@ -67,7 +67,7 @@ _NUMBER_MAP = bytes(
 _LONG_RUN = b"0" * 16
 _BEFORE_NUMBER = ord("1")
 #: Bytes mapped at a time, so that a body's copy never costs more than this.
-_SCAN_CHUNK = 1 << 20
+_SCAN_CHUNK = 1 << 16
 
 
 def has_long_number(content: bytes) -> bool:
