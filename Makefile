@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m compileall -q tap_generic_rest sandbox > /dev/null  # as pip does for a wheel
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the tap with its test tools

@@ -9,11 +9,16 @@ repeated page, a startAt the server did not honour) apply as in the sequential l
 
 Requests are sent by daemon worker threads, each with its own ``requests.Session``
 (a Session is not meant to be shared between threads; the workers' sessions share
-the stream session's cookie jar, which is). The consuming thread prepares every
-request and does all the bookkeeping (request counter, sync costs, parsing), so no
-SDK state of the stream is touched from a worker. Each request goes through the
-stream's retry decorator (the source's policy) after waiting on the tap's
-:class:`RateGate`: a wait the source asks of one request holds back every worker.
+the stream session's cookie jar, which is). The workers only send and read; the
+consuming thread prepares every request, decodes every body and does all the
+bookkeeping (request counter, sync costs, parsing), so no SDK state of the stream is
+touched from a worker, and decoding never competes with the writing of records.
+How many pages are in flight follows the server (:class:`Pace`): up to
+``max_concurrent_requests`` where its answers are slow enough to be worth hiding,
+none ahead where it answers in a small fraction of the time a page takes to use.
+Each request goes through the stream's retry decorator (the source's policy) after
+waiting on the tap's :class:`RateGate`: a wait the source asks of one request holds
+back every worker.
 
 Once the stream's end is known (or it fails, or the run is interrupted) its pages
 still in flight are abandoned: their requests are cut short, their retry waits
@@ -23,6 +28,7 @@ never holds back the rest of the run.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -142,6 +148,50 @@ class _Page:
     token: int
     request: requests.PreparedRequest
     response: Future[requests.Response] = field(default_factory=Future)
+    #: Seconds from the page's turn to be sent to its response read (retries included).
+    seconds: float = 0.0
+
+
+class Pace:
+    """How many pages to keep in flight: enough to hide the server's answer time, or none.
+
+    A page fetched alongside costs the stream's thread something too (threads and the
+    server compete for the processor; a worker's body is read on another core). That
+    pays where the stream would otherwise wait for the server long, not where the
+    server answers in a fraction of the time the stream spends on a page (a fast API
+    next door): then each page is fetched when it is needed, on the stream's thread.
+    Both times are running averages, so the pace follows a server that slows down.
+    """
+
+    #: Answer time, as a share of the time spent on a page, below which nothing is fetched ahead.
+    WORTH = 0.25
+    #: Weight of the newest page in the running averages.
+    WEIGHT = 0.2
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.fetch: float | None = None  # seconds a page takes to arrive
+        self.use: float | None = None  # seconds the stream spends on a page
+
+    def fetched(self, seconds: float) -> None:
+        """A page arrived in ``seconds``."""
+        self.fetch = self._average(self.fetch, seconds)
+
+    def used(self, seconds: float) -> None:
+        """The stream spent ``seconds`` on a page (parsing it, writing its records)."""
+        self.use = self._average(self.use, seconds)
+
+    @property
+    def in_flight(self) -> int:
+        """Pages to keep asked for; 0: each page is fetched when needed, on the stream's thread."""
+        if self.fetch is None or not self.use:
+            return self.most  # nothing known yet: as configured
+        if self.fetch < self.WORTH * self.use:
+            return 0
+        return min(self.most, math.ceil(self.fetch / self.use))
+
+    def _average(self, average: float | None, seconds: float) -> float:
+        return seconds if average is None else average + self.WEIGHT * (seconds - average)
 
 
 class PageFetcher:
@@ -228,8 +278,11 @@ class PageFetcher:
             while (page := self._jobs.get()) is not None:
                 if not page.response.set_running_or_notify_cancel():
                     continue
+                started = time.monotonic()
                 try:
-                    page.response.set_result(self._send(page.request))
+                    response = self._send(page.request)
+                    page.seconds = time.monotonic() - started
+                    page.response.set_result(response)
                 except BaseException as exc:  # noqa: BLE001  # handed to the consuming thread
                     page.response.set_exception(exc)
         finally:
@@ -256,6 +309,9 @@ class Prefetcher:
     hold a full page as the paginator defines it, or a page does not end where the
     next one asked for starts, the rest is fetched one page at a time, so no record
     is ever skipped or repeated. The request counter counts the pages used.
+
+    How many pages are in flight follows the server (:class:`Pace`): none ahead when
+    it answers in a small fraction of the time a page takes to use.
     """
 
     def __init__(self, stream: GenericRestStream, context: Context | None, workers: int) -> None:
@@ -271,9 +327,11 @@ class Prefetcher:
             name=f"{stream.name}-page",
             gate=self._gate,
         )
+        self._send_here = decorated
         self._step = 0  # records per page once the first page has shown it; 0: one at a time
         self._total: int | None = None
         self._ahead = 0  # token of the next page to ask for
+        self.pace = Pace(workers)
 
     def _try_once(
         self, request: requests.PreparedRequest, context: Context | None
@@ -294,11 +352,12 @@ class Prefetcher:
         try:
             with stream.get_http_request_counter() as request_counter:
                 request_counter.with_context(context)
+                used_since: float | None = None
                 while not paginator.finished:
-                    self._fill(paginator)
-                    with interrupt.interruptible():  # waiting for a page writes nothing
-                        page, response = self._fetcher.take()
-                    response = self._decoded(page, response)
+                    if used_since is not None:
+                        self.pace.used(time.monotonic() - used_since)
+                    page, response = self._next(paginator)
+                    used_since = time.monotonic()
                     request_counter.increment()
                     stream.update_sync_costs(page.request, response, context)
                     records = stream.parse_response(response)
@@ -318,6 +377,21 @@ class Prefetcher:
         finally:
             self._fetcher.close()
 
+    def _next(self, paginator: OffsetPaginator) -> tuple[_Page, requests.Response]:
+        """The paginator's page: the oldest asked for, or fetched here when none is."""
+        self._fill(paginator)
+        if self._fetcher.outstanding:
+            with interrupt.interruptible():  # waiting for a page writes nothing
+                page, response = self._fetcher.take()
+            response = self._decoded(page, response)
+        else:
+            page = _Page(paginator.current_value, self._prepare(paginator.current_value))
+            started = time.monotonic()
+            response = self._send_here(page.request, self.context)
+            page.seconds = time.monotonic() - started
+        self.pace.fetched(page.seconds)
+        return page, response
+
     def _decoded(self, page: _Page, response: requests.Response) -> requests.Response:
         """The page's response with its body decoded, here: the workers only fetch.
 
@@ -333,22 +407,28 @@ class Prefetcher:
         return response
 
     def _fill(self, paginator: OffsetPaginator) -> None:
-        """Ask for pages up to the window: the paginator's own page first, none past the total."""
+        """Ask for pages up to the pace: the paginator's own page first, none past the total."""
+        in_flight = self.pace.in_flight
+        if not in_flight:
+            return  # fetched when needed (_next); pages asked for before are taken first
         if not self._fetcher.outstanding:
             self._ahead = paginator.current_value
             self._ask()
         while (
             self._step
-            and self._fetcher.outstanding < self.workers
+            and self._fetcher.outstanding < in_flight
             and (self._total is None or self._ahead < self._total)
         ):
             self._ask()
 
     def _ask(self) -> None:
         token = self._ahead
-        page = cast("BaseAPIPaginator[Any]", _PageAt(token))
-        self._fetcher.ask(token, self.stream._prepare_request(context=self.context, page=page))
+        self._fetcher.ask(token, self._prepare(token))
         self._ahead = token + self._step
+
+    def _prepare(self, token: int) -> requests.PreparedRequest:
+        page = cast("BaseAPIPaginator[Any]", _PageAt(token))
+        return self.stream._prepare_request(context=self.context, page=page)
 
     def _advance(self, paginator: OffsetPaginator, response: requests.Response) -> None:
         """Advance the paginator, then decide what may be asked ahead of it.

@@ -168,8 +168,9 @@ COMMON_SETTINGS = th.PropertiesList(
         default=DEFAULT_MAX_CONCURRENT_REQUESTS,
         title="Max concurrent requests",
         description=(
-            "Pages of one stream fetched at once where the paging allows it (offset and "
-            "startAt); records keep their order. 1 fetches one page at a time."
+            "At most this many pages of one stream fetched at once where the paging allows "
+            "it (offset and startAt), fewer when the server answers fast; records keep their "
+            "order. 1 fetches one page at a time."
         ),
     ),
     th.Property(
