@@ -1,89 +1,64 @@
 """The one REST stream base class every source's streams derive from.
 
 A stream class only declares attributes (``name``, ``path``, ``records_key``,
-``primary_keys``, ``paging``); everything else (URL, authentication, retries,
-paging, record selection, schema loading) is said once here, from the source the
-tap is configured for.
+``primary_keys``, ``paging``); everything else is said once, from the source the tap
+is configured for, in layers of one concern each:
+
+* ``incremental_stream.py``: what one run reads (bookmarks, windows, deletions);
+* ``retrying.py``: how requests are retried (the source's policy, the rate gate);
+* ``widening.py``: values the schema does not allow, and the SCHEMA messages;
+* here: requests (URL, authentication, paging, deadlines), responses (status,
+  records, guards) and the records' way out (a page at a time, ``page_loop.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib.metadata
 import importlib.resources
-import logging
 from functools import cached_property
 from http import HTTPStatus
-from itertools import chain, filterfalse, repeat
+from itertools import chain, repeat
 from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-import backoff
-import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_generic_rest import interrupt, page_loop, transport
-from tap_generic_rest.checks import (
-    CONFORM,
-    DRIFT,
-    PageCheck,
-    compile_page_check,
-    compile_record_check,
-)
-from tap_generic_rest.drift import find_drift, json_type, widen
+from tap_generic_rest.checks import CONFORM
+from tap_generic_rest.drift import json_type
 from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.guards import PageGuard
 from tap_generic_rest.incremental import DELETED_AT, DELETED_AT_SCHEMA, Incremental
-from tap_generic_rest.incremental_stream import IncrementalStream
 from tap_generic_rest.logs import quiet_expected_failures
 from tap_generic_rest.page_loop import pages_one_by_one
 from tap_generic_rest.pagination import Paging, SinglePage
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.prefetch import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
-    FetchCancelledError,
     Prefetcher,
-    worker_cancelled,
-    worker_fetcher,
     worker_session,
 )
 from tap_generic_rest.redact import excerpt, redact
+from tap_generic_rest.widening import WideningStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
 
-    from backoff.types import Details
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
-    from tap_generic_rest.prefetch import RateGate
     from tap_generic_rest.registry import Source
-    from tap_generic_rest.retry import RetryPolicy
-    from tap_generic_rest.summary import StreamStats
     from tap_generic_rest.tap import TapGenericRest
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
-_WAIT_REASON = "_tap_generic_rest_wait_reason"
-_WAIT_SECONDS = "_tap_generic_rest_wait_seconds"
-
-#: Failures retried whatever the status policy says: the network, and bodies cut short
-#: (a Content-Length larger than the body raises ChunkedEncodingError in requests).
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
 def _version() -> str:
@@ -131,17 +106,13 @@ def _json_kind(value: Any) -> str:
     return "number" if kind == "integer" else kind
 
 
-class GenericRestStream(IncrementalStream):
+class GenericRestStream(WideningStream):
     """Base stream: behaviour comes from the configured :class:`Source`."""
 
-    #: Name of the source module that declares the stream (its schema folder).
-    source_name: ClassVar[str]
     #: Dotted path of the list of records in a response body (the seed's data_selector).
     records_key: ClassVar[str]
     #: How the stream pages; one request by default.
     paging: ClassVar[Paging] = SinglePage()
-    #: The stream's own retry policy, where it differs from its source's (a spec endpoint's).
-    retry: ClassVar[RetryPolicy | None] = None
     #: Incremental streams: the query parameter that carries the start value (the
     #: bookmark, else ``initial_value``); ``replication_key`` names the record's field.
     start_param: ClassVar[str | None] = None
@@ -159,16 +130,8 @@ class GenericRestStream(IncrementalStream):
         super().__init__(tap=tap)
         # A session whose connections the request deadline can cut (see transport.py).
         self._requests_session = transport.new_session()
-        self._declared = frozenset(self.schema.get("properties", {}))
-        self._reported_undeclared: set[str] = set()
         #: The current paginator's guards, checked on each page before its records are used.
         self._page_guard: PageGuard | None = None
-        #: The SCHEMA message waits for the first record (see :meth:`sync`).
-        self._schema_held = False
-        self._schema_pending = False
-        self._version_pending: int | None = None
-        #: ids of the current page's records the SDK's conformance could change.
-        self._to_conform: set[int] = set()
         quiet_expected_failures(self.logger)
 
     # --- request building -------------------------------------------------------
@@ -256,12 +219,6 @@ class GenericRestStream(IncrementalStream):
         value = self.config.get("max_concurrent_requests")
         return DEFAULT_MAX_CONCURRENT_REQUESTS if value is None else int(value)
 
-    @property
-    def rate_gate(self) -> RateGate:
-        """The tap's gate: a wait the source asks of one request holds back all of them."""
-        gate: RateGate = self._tap.rate_gate  # type: ignore[attr-defined]
-        return gate
-
     @override
     @property
     def requests_session(self) -> requests.Session:
@@ -305,22 +262,7 @@ class GenericRestStream(IncrementalStream):
             return Prefetcher(self, context, workers).pages()
         return pages_one_by_one(self, context)
 
-    def hold_source(self, exception: BaseException | None, wait: float) -> None:
-        """Make a retry on a status the policy lists (429, 420...) hold back every request.
-
-        A page fetched ahead holds on behalf of its fetcher: the hold is lifted when
-        the stream's end is known and the page abandoned.
-        """
-        response = getattr(exception, "response", None)
-        if response is not None and response.status_code in self.retry_policy.statuses:
-            self.rate_gate.hold(wait, owner=worker_fetcher())
-
     # --- the run's summary ------------------------------------------------------
-
-    @cached_property
-    def stats(self) -> StreamStats:
-        """This stream's counters in the run's summary."""
-        return self._tap.summary.stream(self.name)  # type: ignore[attr-defined,no-any-return]
 
     @override
     def log_sync_costs(self) -> None:
@@ -329,11 +271,6 @@ class GenericRestStream(IncrementalStream):
         self._tap.summary.finish(self.name, list(self._tap.streams))  # type: ignore[attr-defined]
 
     # --- responses --------------------------------------------------------------
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """The stream's retry policy: its own if it declares one, else its source's."""
-        return self.retry or self.source.retry
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -429,145 +366,6 @@ class GenericRestStream(IncrementalStream):
         if self.record_filter is not None and not self.record_filter(row):
             return None  # changed before the bookmark: the API could not leave it out
         return row
-
-    def _report_undeclared(self, records: list[dict[str, Any]]) -> None:
-        """Warn once per field about fields the schema does not declare (they pass through)."""
-        known = self._declared | self._reported_undeclared
-        if all(map(known.issuperset, records)):  # the usual page, without a loop in Python
-            return
-        if self.record_filter is not None:  # only the records that will be written
-            records = list(filter(self.record_filter, records))
-        undeclared = set().union(
-            *(record.keys() - self._declared for record in filterfalse(known.issuperset, records))
-        )
-        if undeclared:
-            self._reported_undeclared |= undeclared
-            self.logger.warning(
-                "stream '%s': fields not in %s are passed through undeclared: %s",
-                self.name,
-                self.schema_origin,
-                ", ".join(sorted(undeclared)),
-            )
-
-    # --- values the schema does not allow ------------------------------------------
-
-    @cached_property
-    def _record_check(self) -> Any:
-        """The schema's per-record drift and conformance test (rebuilt when the schema widens)."""
-        return compile_record_check(self.effective_schema)
-
-    @cached_property
-    def _page_check(self) -> PageCheck:
-        """Whether no record of a page needs the record check (rebuilt when the schema widens)."""
-        return compile_page_check(self.effective_schema)
-
-    def _flag_records(self, records: list[dict[str, Any]]) -> set[int]:
-        """Widen the schema for the page's drift; the records the SDK's conformance could change.
-
-        Returned as ids: the page's records are alive until the next page is parsed,
-        after its last record is written.
-        """
-        flags = list(map(self._record_check, records))
-        drifted = [record for record, flag in zip(records, flags, strict=True) if flag & DRIFT]
-        if drifted:
-            self.admit(drifted)
-            flags = list(map(self._record_check, records))  # the widened schema's check
-        return {id(record) for record, flag in zip(records, flags, strict=True) if flag & CONFORM}
-
-    def admit(self, records: list[dict[str, Any]]) -> None:
-        """Widen the schema to admit every value of ``records``; say so in one new SCHEMA.
-
-        The value is never changed or dropped: a target that validates records then
-        accepts it, and the SDK's conformance no longer coerces it (a string in a
-        boolean field would otherwise arrive as true). One warning per field and type.
-        Drift on the first page widens the first SCHEMA message itself (it waits for
-        that page); later drift sends a new SCHEMA before the record that needs it,
-        which a target must be able to apply to a table it created already.
-        """
-        schema = self.effective_schema
-        widened = [
-            drift
-            for record in records
-            for drift in find_drift(record, schema)
-            if widen(schema, drift)
-        ]
-        if not widened:
-            return
-        if self.schema is not schema:  # a catalog's schema: keep the stream's own in step
-            for drift in widened:
-                widen(self.schema, drift)
-        for drift in widened:
-            self.logger.warning(
-                "stream '%s': field '%s' is declared %s but the server sent %s; the field's "
-                "type is widened (a new SCHEMA message comes before the record), the value kept",
-                self.name,
-                drift.field,
-                "/".join(drift.declared),
-                drift.seen,
-            )
-        # The stream maps hold the schema the SCHEMA message is made of; the record path
-        # compiled its checks from it.
-        self._tap.mapper.register_raw_stream_schema(
-            self.name,
-            get_selected_schema(self.name, copy.deepcopy(schema), self.mask),
-            self.primary_keys,
-        )
-        self._stream_maps = []
-        self.__dict__.pop("_record_check", None)
-        self.__dict__.pop("_page_check", None)
-        self.__dict__.pop("record_emitter", None)
-        self._write_schema_message()
-
-    # --- the first SCHEMA waits for the first page -----------------------------------
-
-    # The SDK marks sync() final, but has no hook between "a sync starts" and "its SCHEMA
-    # message is written"; this override only brackets the SDK's own sync.
-    @override  # type: ignore[misc]
-    def sync(self, context: Context | None = None) -> None:
-        """Sync, with the SCHEMA (and ACTIVATE_VERSION) message held until the first record.
-
-        By then the first page has been checked for values the schema does not allow,
-        and the schema widened for them: a target that cannot alter a column once it has
-        created it (target-postgres) creates it with the right type. A stream with no
-        record, or one that fails, still sends its SCHEMA message at the end.
-        """
-        self._schema_held = True
-        try:
-            super().sync(context)
-        finally:
-            self._release_schema()
-
-    @override
-    def _write_schema_message(self) -> None:
-        if self._schema_held:
-            self._schema_pending = True
-            return
-        super()._write_schema_message()
-
-    @override
-    def _write_activate_version_message(self, full_table_version: int) -> None:
-        if self._schema_held:
-            self._version_pending = full_table_version
-            return
-        super()._write_activate_version_message(full_table_version)
-
-    def _release_schema(self) -> None:
-        """Write the held SCHEMA and ACTIVATE_VERSION messages, in that order, once."""
-        if not self._schema_held:
-            return
-        self._schema_held = False
-        if self._schema_pending:
-            self._schema_pending = False
-            super()._write_schema_message()
-        version = self._version_pending
-        if version is not None:
-            self._version_pending = None
-            super()._write_activate_version_message(version)
-
-    @property
-    def schema_origin(self) -> str:
-        """Where the stream's schema comes from, as a user would look for it."""
-        return f"schemas/{self.source_name}/{self.name}.json"
 
     # --- emitting records ---------------------------------------------------------
 
@@ -667,104 +465,3 @@ class GenericRestStream(IncrementalStream):
             self.state_manager.is_flushed = False
         else:
             super()._write_record_message(record)
-
-    # --- retries ----------------------------------------------------------------
-
-    @cached_property
-    def max_wait_seconds(self) -> float:
-        """Cap on any single wait between retries."""
-        value = self.config.get("max_wait_seconds")
-        return 300.0 if value is None else float(value)
-
-    @override
-    def backoff_max_tries(self) -> int:
-        retries = self.config.get("max_retries")
-        return 1 + (self.retry_policy.max_retries if retries is None else int(retries))
-
-    @override
-    def request_decorator(self, func: Any) -> Any:
-        """Retry ``func`` on the SDK's transient failures, by the source's policy.
-
-        The same hooks and transient exceptions as the SDK's, without the backoff
-        library's own log line: :meth:`backoff_handler` writes the one line per retry
-        and waits, where a signal or an abandoned page can end the wait (backoff's
-        own sleep cannot be cut short: it is given nothing to sleep).
-        """
-        retried = backoff.on_exception(
-            self._waits_for_handler,
-            TRANSIENT_ERRORS,
-            max_tries=self.backoff_max_tries,
-            on_backoff=self.backoff_handler,
-            jitter=None,
-            logger=None,
-        )(func)
-
-        def send(*args: Any, **kwargs: Any) -> Any:
-            with interrupt.interruptible():  # nothing is written meanwhile: stop at once
-                return retried(*args, **kwargs)
-
-        return send
-
-    def _waits_for_handler(self) -> Generator[float, Any, None]:
-        """The policy's waits, kept on each exception for the handler; backoff sleeps 0."""
-        waits = self.backoff_wait_generator()
-        exception = yield next(waits)
-        while True:
-            wait = self.backoff_jitter(waits.send(exception))
-            with contextlib.suppress(AttributeError):
-                setattr(exception, _WAIT_SECONDS, wait)
-            exception = yield 0.0
-
-    @override
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        retry_number = 0
-        exception = yield 0.0  # primed by backoff; the first real value follows a failure
-        while True:
-            retry_number += 1
-            response = getattr(exception, "response", None)
-            headers = response.headers if response is not None else None
-            wait, reason = self.retry_policy.wait(retry_number, headers, self.max_wait_seconds)
-            # Kept on the exception, which backoff hands to backoff_handler next:
-            # requests of one stream may run in several threads.
-            with contextlib.suppress(AttributeError):
-                setattr(exception, _WAIT_REASON, reason)
-            exception = yield wait
-
-    @override
-    def backoff_jitter(self, value: float) -> float:
-        # Waits are exactly the policy's (or the server's): no jitter that could cut a hint.
-        return value
-
-    @override
-    def backoff_handler(self, details: Details) -> None:
-        exception = details.get("exception")
-        cancelled = worker_cancelled()
-        if cancelled is not None and cancelled.is_set():
-            raise FetchCancelledError  # an abandoned page: no retry, no wait, no hold
-        wait = float(getattr(exception, _WAIT_SECONDS, details.get("wait") or 0.0))
-        response = getattr(exception, "response", None)
-        failure = (
-            f"status {response.status_code}"
-            if response is not None
-            else type(exception).__name__
-            if exception
-            else "failure"
-        )
-        # The path as sent (avatars fill in their type), never the query: it may hold a key.
-        request = getattr(exception, "request", None) or getattr(response, "request", None)
-        path = str(getattr(request, "path_url", "") or self.path).split("?", 1)[0]
-        self.log(
-            "stream '%s': %s on %s; retry %d of %d in %.2f s (wait from %s)",
-            self.name,
-            failure,
-            path,
-            details.get("tries", 0),
-            self.backoff_max_tries() - 1,
-            wait,
-            getattr(exception, _WAIT_REASON, "backoff"),
-            level=logging.WARNING,
-        )
-        self.stats.retry()
-        self.hold_source(exception, wait)
-        if interrupt.pause(wait, cancelled):
-            raise FetchCancelledError
