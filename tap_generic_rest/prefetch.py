@@ -148,47 +148,59 @@ class _Page:
     token: int
     request: requests.PreparedRequest
     response: Future[requests.Response] = field(default_factory=Future)
-    #: Seconds from the page's turn to be sent to its response read (retries included).
-    seconds: float = 0.0
 
 
 class Pace:
     """How many pages to keep in flight: enough to hide the server's answer time, or none.
 
-    A page fetched alongside costs the stream's thread something too (threads and the
-    server compete for the processor; a worker's body is read on another core). That
-    pays where the stream would otherwise wait for the server long, not where the
-    server answers in a fraction of the time the stream spends on a page (a fast API
-    next door): then each page is fetched when it is needed, on the stream's thread.
-    Both times are running averages, so the pace follows a server that slows down.
+    Only the time spent waiting for the server can be hidden by fetching ahead: the
+    rest of a request (preparing it, reading headers, decoding) takes the interpreter's
+    lock, which the stream's thread needs too. So the pace compares the wait a page
+    costs (wall time minus the thread's CPU time of a fetch on the stream's thread)
+    with the CPU time the stream spends on a page. Where the wait is a small share of
+    it (a fast API next door), pages are fetched when needed on the stream's thread:
+    threads fetching alongside would then cost more than they hide. Where it is not,
+    as many pages are kept in flight as cover the wait, up to ``max_concurrent_requests``.
+
+    The first page is fetched on the stream's thread, and one page in every
+    :attr:`REMEASURE` again, so the averages follow a server that speeds up or slows
+    down (a wait measured in a worker would count the worker's wait for the lock).
     """
 
-    #: Answer time, as a share of the time spent on a page, below which nothing is fetched ahead.
+    #: The wait, as a share of the stream's CPU time per page, from which pages go ahead.
     WORTH = 0.25
+    #: Pages between two fetched on the stream's thread (to measure the wait anew).
+    REMEASURE = 100
     #: Weight of the newest page in the running averages.
     WEIGHT = 0.2
 
     def __init__(self, most: int) -> None:
         self.most = most
-        self.fetch: float | None = None  # seconds a page takes to arrive
-        self.use: float | None = None  # seconds the stream spends on a page
+        self.wait: float | None = None  # seconds a page keeps the stream waiting for the server
+        self.use: float | None = None  # the stream's CPU seconds per page
+        self._since_measured = 0
 
-    def fetched(self, seconds: float) -> None:
-        """A page arrived in ``seconds``."""
-        self.fetch = self._average(self.fetch, seconds)
+    def fetched_here(self, wall: float, cpu: float) -> None:
+        """A page was fetched on the stream's thread in ``wall`` seconds, ``cpu`` of them busy."""
+        self.wait = self._average(self.wait, max(0.0, wall - cpu))
+        self._since_measured = 0
 
-    def used(self, seconds: float) -> None:
-        """The stream spent ``seconds`` on a page (parsing it, writing its records)."""
-        self.use = self._average(self.use, seconds)
+    def fetched_ahead(self) -> None:
+        """A page fetched ahead was taken."""
+        self._since_measured += 1
+
+    def used(self, cpu: float) -> None:
+        """The stream spent ``cpu`` seconds of its thread on a page (fetch to next fetch)."""
+        self.use = self._average(self.use, cpu)
 
     @property
     def in_flight(self) -> int:
-        """Pages to keep asked for; 0: each page is fetched when needed, on the stream's thread."""
-        if self.fetch is None or not self.use:
-            return self.most  # nothing known yet: as configured
-        if self.fetch < self.WORTH * self.use:
+        """Pages to keep asked for; 0: the next is fetched when needed, on the stream's thread."""
+        if self.wait is None or not self.use or self._since_measured >= self.REMEASURE:
             return 0
-        return min(self.most, math.ceil(self.fetch / self.use))
+        if self.wait < self.WORTH * self.use:
+            return 0
+        return min(self.most, math.ceil(self.wait / self.use))
 
     def _average(self, average: float | None, seconds: float) -> float:
         return seconds if average is None else average + self.WEIGHT * (seconds - average)
@@ -278,11 +290,8 @@ class PageFetcher:
             while (page := self._jobs.get()) is not None:
                 if not page.response.set_running_or_notify_cancel():
                     continue
-                started = time.monotonic()
                 try:
-                    response = self._send(page.request)
-                    page.seconds = time.monotonic() - started
-                    page.response.set_result(response)
+                    page.response.set_result(self._send(page.request))
                 except BaseException as exc:  # noqa: BLE001  # handed to the consuming thread
                     page.response.set_exception(exc)
         finally:
@@ -352,12 +361,12 @@ class Prefetcher:
         try:
             with stream.get_http_request_counter() as request_counter:
                 request_counter.with_context(context)
-                used_since: float | None = None
+                cpu_since: float | None = None
                 while not paginator.finished:
-                    if used_since is not None:
-                        self.pace.used(time.monotonic() - used_since)
+                    if cpu_since is not None:
+                        self.pace.used(time.thread_time() - cpu_since)
+                    cpu_since = time.thread_time()
                     page, response = self._next(paginator)
-                    used_since = time.monotonic()
                     request_counter.increment()
                     stream.update_sync_costs(page.request, response, context)
                     records = stream.parse_response(response)
@@ -384,12 +393,12 @@ class Prefetcher:
             with interrupt.interruptible():  # waiting for a page writes nothing
                 page, response = self._fetcher.take()
             response = self._decoded(page, response)
+            self.pace.fetched_ahead()
         else:
             page = _Page(paginator.current_value, self._prepare(paginator.current_value))
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.thread_time()
             response = self._send_here(page.request, self.context)
-            page.seconds = time.monotonic() - started
-        self.pace.fetched(page.seconds)
+            self.pace.fetched_here(time.monotonic() - started, time.thread_time() - cpu)
         return page, response
 
     def _decoded(self, page: _Page, response: requests.Response) -> requests.Response:

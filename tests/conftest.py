@@ -31,3 +31,19 @@ def e2e_sandbox():
 
     with Sandbox(seed=E2E_SEED, default_size=E2E_SIZE) as sandbox:
         yield sandbox
+
+
+# --- Prefetching (tests/test_prefetch.py and the tests that compare it with one page at a time) ---
+
+
+@pytest.fixture
+def pages_ahead_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep ``max_concurrent_requests`` pages in flight whatever the pace would decide.
+
+    Against a local server the pace fetches one page at a time (the server answers at
+    once), so the tests of fetching ahead would no longer fetch ahead; the pace itself
+    is tested in tests/test_pace.py.
+    """
+    from tap_generic_rest.prefetch import Pace
+
+    monkeypatch.setattr(Pace, "in_flight", property(lambda pace: pace.most))

@@ -132,6 +132,7 @@ def test_unauthorized_fails_at_once_naming_the_settings(requests_mock):
     assert requests_mock.call_count == 1
 
 
+@pytest.mark.usefixtures("pages_ahead_as_configured")
 def test_server_capping_count_below_page_size_loses_nothing(requests_mock):
     """Regression: a page capped by the server (count 100 < page_size 150) is short but not last.
 

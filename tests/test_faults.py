@@ -29,6 +29,9 @@ from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import run_sync
 
+#: Fetching ahead as configured, whatever the pace (see tests/test_pace.py).
+pytestmark = pytest.mark.usefixtures("pages_ahead_as_configured")
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 

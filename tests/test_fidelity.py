@@ -27,6 +27,9 @@ from tap_generic_rest.registry import all_sources
 from tests.helpers import run_sync
 from tests.test_fastpath import sync
 
+#: Fetching ahead as configured, whatever the pace (see tests/test_pace.py).
+pytestmark = pytest.mark.usefixtures("pages_ahead_as_configured")
+
 if TYPE_CHECKING:
     from requests_mock import Mocker
 

@@ -281,6 +281,7 @@ def test_full_table_in_the_catalog_reads_everything_and_sends_no_filter(sb: Sand
         assert all("query" not in q and "updatedSince" not in q for q in sent(sb, source, stream))
 
 
+@pytest.mark.usefixtures("pages_ahead_as_configured")
 def test_prefetch_and_the_fast_path_give_the_same_incremental_output(sb: Sandbox) -> None:
     first = sync(sb, "helpdesk", "contacts")
     sb.mutate("helpdesk", "contacts", update=[3, 20, 33], insert=4, at=11)

@@ -25,10 +25,13 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from sandbox import Sandbox
 from tap_generic_rest import client
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.prefetch import Pace, RateGate
+from tap_generic_rest.prefetch import RateGate
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import records_by_stream, run_sync
+
+#: Fetching ahead as configured, whatever the pace (see tests/test_pace.py).
+pytestmark = pytest.mark.usefixtures("pages_ahead_as_configured")
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -483,68 +486,3 @@ def test_a_page_fetched_ahead_that_is_never_json_fails_as_the_sequential_loop_do
     assert str(ahead.value) == str(sequential.value)
     assert "stream 'users'" in str(ahead.value)
     assert "not valid JSON" in str(ahead.value)
-
-
-# --- the pace: pages ahead only where the server's answer time is worth hiding --------------
-
-
-def test_the_pace_keeps_as_many_pages_in_flight_as_hide_the_answer_time() -> None:
-    pace = Pace(4)
-    assert pace.in_flight == 4  # nothing known: as configured
-    pace.fetched(0.001)
-    pace.used(0.010)
-    assert pace.in_flight == 0  # the server answers in a tenth of a page's use: none ahead
-    for _ in range(30):  # the server slows down: the running averages follow
-        pace.fetched(0.025)
-    assert pace.in_flight == 3  # 25 ms to arrive, 10 ms to use: three pages in flight
-    pace.fetched(10.0)
-    assert pace.in_flight == 4  # never more than max_concurrent_requests
-
-
-def overlap_server(delay: float) -> Any:
-    """A chat ``/users.list`` (two users a page) answering after ``delay`` seconds; the most
-    requests it had in hand at once are kept on ``.most``."""
-    rows = users(20)
-    lock = threading.Lock()
-    state = {"now": 0, "most": 0}
-
-    def answer(offset: int) -> tuple[int, dict[str, str], Any]:
-        with lock:
-            state["now"] += 1
-            state["most"] = max(state["most"], state["now"])
-        time.sleep(delay)
-        with lock:
-            state["now"] -= 1
-        page = rows[offset : offset + 2]
-        return 200, {}, {"users": page, "count": len(page), "offset": offset, "total": len(rows)}
-
-    return rows, state, answer
-
-
-@pytest.mark.parametrize(
-    ("worth", "overlap"),
-    [(1e9, False), (0.0, True)],
-    ids=["answers-fast-enough-one-at-a-time", "answers-slowly-pages-ahead"],
-)
-def test_pages_are_fetched_ahead_only_when_the_pace_says_so(
-    monkeypatch: pytest.MonkeyPatch, worth: float, overlap: bool
-) -> None:
-    monkeypatch.setattr(Pace, "WORTH", worth)
-    rows, state, answer = overlap_server(0.02)
-    threads: set[str] = set()
-    real = client.GenericRestStream._request
-
-    def spy(self: Any, request: Any, context: Any) -> Any:
-        threads.add(threading.current_thread().name)
-        return real(self, request, context)
-
-    monkeypatch.setattr(client.GenericRestStream, "_request", spy)
-    with chat_server(answer) as base_url:
-        config = {**CHAT_CONFIG, "base_url": base_url, "page_size": 2, **AHEAD}
-        got, _ = request_records(config, "users")
-
-    assert got == [r["_id"] for r in rows]
-    assert (state["most"] > 1) is overlap
-    # One at a time: after the first page (a worker's), every page is fetched by the stream's
-    # own thread; ahead, by the workers only.
-    assert (threading.current_thread().name in threads) is not overlap

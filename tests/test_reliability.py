@@ -272,6 +272,7 @@ def test_pages_past_the_end_never_hold_back_the_run(tmp_path: Path) -> None:
             time.sleep(0.05)  # after the end page has been answered
             handler.send_json(429, {"error": "slow down"}, {"Retry-After": "20"})
         else:
+            time.sleep(0.02)  # a server far enough away for pages to be fetched ahead
             records_page(handler, 150)
 
     with HostileServer(respond) as server:

@@ -22,6 +22,9 @@ from tap_generic_rest.registry import all_sources, get_source
 from tap_generic_rest.sources.tracker import DEFAULT_AVATAR_TYPES
 from tests.helpers import in_read_order, records_by_stream, run_sync
 
+#: Fetching ahead as configured, whatever the pace (see tests/test_pace.py).
+pytestmark = pytest.mark.usefixtures("pages_ahead_as_configured")
+
 ALL_FAULTS = ("rate_limit", "server_error", "reset", "truncated", "bad_json")
 #: statuspage's seed retries 420 and 429 only: a 5xx fails it at once, by design.
 FAULTS = {
