@@ -88,6 +88,7 @@ def test_seed_error_handlers_become_the_streams_retry_policies(sandbox):
     assert oncall.retry.statuses >= frozenset({429, 500, 502, 503, 504})  # dlt's defaults
 
 
+@pytest.mark.usefixtures("pages_ahead_as_configured")
 def test_spec_streams_fetch_offset_pages_ahead_like_built_in_ones(sandbox):
     sandbox.clear_requests()
     config = spec_config(sandbox, "helpdesk", page_size=10, max_concurrent_requests=4)
