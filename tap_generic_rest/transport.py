@@ -31,9 +31,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import resolve_proxies
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -48,6 +50,7 @@ CHUNK_SIZE = 1 << 16
 DEFAULT_MAX_RESPONSE_MB = 256
 
 _local = threading.local()
+_PROXIES_ATTR = "_tap_generic_rest_proxies"
 
 
 class DeadlineExceededError(requests.exceptions.Timeout):
@@ -256,6 +259,7 @@ def send(
                 stream=True,
                 timeout=(limits.timeout, limits.timeout),
                 allow_redirects=allow_redirects,
+                proxies=_proxies(session, request),
             )
             _read_body(response, current, limits, label)
         except requests.RequestException as exc:
@@ -271,6 +275,21 @@ def send(
     finally:
         _WATCHDOG.forget(current)
         _local.request = None
+
+
+def _proxies(session: requests.Session, request: requests.PreparedRequest) -> dict[str, str]:
+    """The proxies ``session.send`` would resolve for ``request``, resolved once per host.
+
+    requests reads the environment's proxy settings anew for every request (~0.1 ms);
+    they do not change while a stream runs, and a session lives as long as one.
+    """
+    memo: dict[tuple[str, str], dict[str, str]] = session.__dict__.setdefault(_PROXIES_ATTR, {})
+    scheme, host = urlsplit(request.url or "")[:2]
+    found = memo.get((scheme, host))
+    if found is None:
+        found = resolve_proxies(request, dict(session.proxies), session.trust_env)
+        memo[scheme, host] = found
+    return found
 
 
 def _read_body(response: requests.Response, current: _InFlight, limits: Limits, label: str) -> None:

@@ -284,6 +284,30 @@ def test_pages_past_the_end_never_hold_back_the_run(tmp_path: Path) -> None:
     assert run.seconds < 15, run.stderr[-3000:]
 
 
+def test_a_proxy_from_the_environment_carries_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxies requests reads from the environment apply to every request of a stream
+    (the tap resolves them once per host: tap_generic_rest.transport._proxies)."""
+    seen: list[str] = []
+
+    def proxy(handler: Handler) -> None:  # a forward proxy that answers itself
+        seen.append(handler.path)
+        records_page(handler, 250)
+
+    with HostileServer(proxy) as server:
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        config = {"source": "helpdesk", "base_url": "http://helpdesk.invalid", "api_key": KEY}
+        run = run_tap(config, tmp_path)
+    assert run.code == 0, run.stderr[-3000:]
+    records = [m["record"]["id"] for m in run.messages if m["type"] == "RECORD"]
+    assert records == [f"r{i}" for i in range(250)] * 5  # every stream, through the proxy
+    assert len(seen) >= 15
+    assert all(path.startswith("http://helpdesk.invalid/v1/") for path in seen), seen
+
+
 # --- interrupted runs ---------------------------------------------------------------------
 
 
