@@ -11,12 +11,13 @@ can change them:
 * conformance is checked only where the SDK could change a JSON value (a
   boolean-only property holding something else than true, false or null; an
   object with ``additionalProperties`` unset holding undeclared keys), by the
-  stream's one check per record (``checks``, together with the drift test);
-  a record it flags goes through the SDK's own ``conform_record_data_types``;
-* the message is serialised once with orjson; record lines are written in
-  large chunks without a flush, and the next other message (SCHEMA, STATE...)
-  is written after them and flushed as the SDK does, so a target sees all
-  records before the state that covers them.
+  stream's page and record checks (``checks``, together with the drift test);
+  a record they flag goes through the SDK's own ``conform_record_data_types``;
+* the message is serialised once with orjson, a page's records in one message
+  dict (:meth:`RecordEmitter.write_page`); record lines are written in chunks
+  without a flush, and the next other message (SCHEMA, STATE...) is written
+  after them and flushed as the SDK does, so a target sees all records before
+  the state that covers them.
 
 Anything orjson cannot write exactly as the SDK would (datetimes, decimals, bytes,
 subclasses of built-in types, integers beyond 64 bits...) sends that one record
@@ -68,13 +69,13 @@ class FastSingerWriter(SimpleSingerWriter):
     """The SDK's writer, plus pre-serialised RECORD lines written in large chunks.
 
     Record lines are gathered and written ``chunk_size`` bytes at a time, without a
-    flush: a write per few hundred records instead of a write and a flush per record.
-    Fewer writes also mean fewer releases of the GIL, each of which can hand it to
-    a page-fetching thread for a whole page's decoding. Every other message is
+    flush: a write per hundred records or so instead of a write and a flush per
+    record. Fewer writes also mean fewer releases of the GIL, each of which can hand
+    it to a page-fetching thread. Every other message is
     written and flushed as the SDK does, after the record lines gathered before it,
     so the order never changes and a target has every record before the state that
     covers it. A stream that ends, fails or is stopped writes what is gathered
-    (see ``GenericRestStream.get_records``).
+    (see ``GenericRestStream.get_pages``).
     """
 
     #: Bytes of record lines gathered before they are written: few writes, and little

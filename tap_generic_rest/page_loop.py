@@ -9,11 +9,12 @@ more than fetching and decoding a record. Here the unit is the page:
 * :func:`pages_one_by_one` is the SDK's request loop yielding whole pages (the
   prefetcher, ``prefetch.py``, yields pages the same way);
 * :func:`sync_by_page` is the SDK's record loop, each step done once per page for
-  every record of it: post-processing and partition keys, the RECORD messages in one
-  piece (``RecordEmitter.write_page``), the bookmark advanced as the per-record calls
-  would advance it (``IncrementalStream.advance_bookmark``), the counters. A page is
-  cut where the SDK writes a STATE message, so each STATE comes after the same record
-  and holds the same bookmark.
+  every record of it: post-processing and partition keys, the RECORD messages
+  (``RecordEmitter.write_page``: one message dict, one ``time_extracted``), the
+  bookmark advanced as the per-record calls would advance it
+  (``IncrementalStream.advance_bookmark``), the counters. A page is cut where the SDK
+  writes a STATE message, so each STATE comes after the same record and holds the
+  same bookmark.
 
 A stream whose records need the per-record work (child streams, a record limit,
 stream maps, another message writer: :func:`obstacle`) runs the SDK's own loop over
