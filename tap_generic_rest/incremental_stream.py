@@ -175,13 +175,7 @@ class IncrementalStream(RESTStream[Any]):
                 latest = rows[values.index(max(values))]
         except TypeError:
             return False
-        increment_state(
-            bookmarks,
-            replication_key=key,
-            latest_record=latest,
-            is_sorted=self._sorted,
-            check_sorted=self._check_sorted,
-        )
+        self._advance_to(bookmarks, key, latest)
         return True
 
     @override
@@ -199,10 +193,14 @@ class IncrementalStream(RESTStream[Any]):
             return
         if self._bookmark_gate is not None and not self._bookmark_gate(latest_record):
             return
+        self._advance_to(bookmarks, key, latest_record)
+
+    def _advance_to(self, bookmarks: dict[str, Any], key: str, record: dict[str, Any]) -> None:
+        """The SDK's own bookkeeping for ``record``, on the run's state dict."""
         increment_state(
             bookmarks,
             replication_key=key,
-            latest_record=latest_record,
+            latest_record=record,
             is_sorted=self._sorted,
             check_sorted=self._check_sorted,
         )

@@ -268,7 +268,7 @@ def chat_server(answer: Callable[[int], tuple[int, dict[str, str], Any]]) -> Ite
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             status, headers, body = answer(int(parse_qs(urlsplit(self.path).query)["offset"][0]))
-            data = json.dumps(body).encode()
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
             for name, value in {**headers, "Content-Type": "application/json"}.items():
                 self.send_header(name, value)
@@ -421,62 +421,35 @@ def test_max_concurrent_requests_must_be_at_least_one() -> None:
 # --- pages fetched ahead are decoded by the stream's thread ------------------------------
 
 
-def garbled_server(rows: list[dict[str, Any]], garbled: Callable[[int, int], bool]) -> Any:
-    """A chat ``/users.list`` (one user a page) whose answer at ``offset`` is cut short
-    when ``garbled(offset, times_asked)``; the asked offsets are kept on ``.asked``."""
-    asked: list[int] = []
+def garbled(
+    rows: list[dict[str, Any]], cut: Callable[[int, int], bool], asked: list[int]
+) -> Callable[[int], tuple[int, dict[str, str], Any]]:
+    """Pages of one user (for chat_server) cut short when ``cut(offset, times_asked)``;
+    the offsets asked for go on ``asked``."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            offset = int(parse_qs(urlsplit(self.path).query)["offset"][0])
-            asked.append(offset)
-            page = rows[offset : offset + 1]
-            body = {"users": page, "count": len(page), "offset": offset, "total": len(rows)}
-            data = json.dumps(body).encode()
-            if garbled(offset, asked.count(offset)):
-                data = data[: len(data) // 2]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(offset: int) -> tuple[int, dict[str, str], Any]:
+        asked.append(offset)
+        page = rows[offset : offset + 1]
+        body = {"users": page, "count": len(page), "offset": offset, "total": len(rows)}
+        data = json.dumps(body).encode()
+        return 200, {}, data[: len(data) // 2] if cut(offset, asked.count(offset)) else data
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.asked = asked  # type: ignore[attr-defined]
-    return server
-
-
-@contextmanager
-def serving(server: Any) -> Iterator[str]:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return answer
 
 
 def test_a_garbled_page_fetched_ahead_is_asked_again_and_nothing_is_lost() -> None:
-    rows = users(12)
-    server = garbled_server(rows, lambda offset, times: offset == 5 and times == 1)
-    with serving(server) as base_url:
-        got, _ = request_records({**CHAT_CONFIG, "base_url": base_url, **AHEAD}, "users")
+    rows, asked = users(12), []
+    with chat_server(garbled(rows, lambda offset, times: offset == 5 and times == 1, asked)) as url:
+        got, _ = request_records({**CHAT_CONFIG, "base_url": url, **AHEAD}, "users")
 
     assert got == [r["_id"] for r in rows]
-    assert server.asked.count(5) == 2
-    assert all(server.asked.count(offset) == 1 for offset in range(12) if offset != 5)
+    assert asked.count(5) == 2
+    assert all(asked.count(offset) == 1 for offset in range(12) if offset != 5)
 
 
 def test_a_page_fetched_ahead_that_is_never_json_fails_as_the_sequential_loop_does() -> None:
-    rows = users(12)
-    server = garbled_server(rows, lambda offset, times: offset == 5)
-    with serving(server) as base_url:
+    rows: list[dict[str, Any]] = users(12)
+    with chat_server(garbled(rows, lambda offset, times: offset == 5, [])) as base_url:
         config = {**CHAT_CONFIG, "base_url": base_url, "max_retries": 2}
         with pytest.raises(RetriableAPIError) as ahead:
             request_records({**config, **AHEAD}, "users")
