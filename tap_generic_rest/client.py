@@ -37,7 +37,7 @@ from tap_generic_rest.guards import PageGuard
 from tap_generic_rest.incremental import DELETED_AT, DELETED_AT_SCHEMA, Incremental
 from tap_generic_rest.logs import quiet_expected_failures
 from tap_generic_rest.page_loop import pages_one_by_one
-from tap_generic_rest.pagination import Paging, SinglePage
+from tap_generic_rest.pagination import Paging, SinglePage, StreamPages
 from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
 from tap_generic_rest.prefetch import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -176,11 +176,13 @@ class GenericRestStream(WideningStream):
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
         paginator = self.paging.new_paginator(
-            records_key=self.records_key,
-            page_size=self.page_size,
-            origin=self._tap.origin,  # type: ignore[attr-defined]
-            stream=self.name,
-            primary_keys=self.primary_keys or (),
+            StreamPages(
+                stream=self.name,
+                records_key=self.records_key,
+                page_size=self.page_size,
+                origin=self._tap.origin,  # type: ignore[attr-defined]
+                primary_keys=self.primary_keys or (),
+            )
         )
         self._page_guard = paginator if isinstance(paginator, PageGuard) else None
         return paginator if self.watch_paginator is None else self.watch_paginator(paginator)

@@ -276,6 +276,18 @@ class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
 # --- paging specs: what a stream declares ---------------------------------------
 
 
+@dataclass(frozen=True)
+class StreamPages:
+    """What a paginator is made for: the stream, where its records are, how many a page asks."""
+
+    stream: str
+    records_key: str
+    page_size: int = 0
+    #: The base URL's scheme and host: next-page URLs must stay on it.
+    origin: str = ""
+    primary_keys: Sequence[str] = ()
+
+
 class Paging(Protocol):
     """How a stream pages: builds paginators and the query for a page token."""
 
@@ -287,15 +299,7 @@ class Paging(Protocol):
     #: Whether the tokens of later pages can be computed before earlier pages arrive.
     prefetchable: ClassVar[bool]
 
-    def new_paginator(
-        self,
-        *,
-        records_key: str,
-        page_size: int,
-        origin: str,
-        stream: str,
-        primary_keys: Sequence[str] = (),
-    ) -> BaseAPIPaginator[Any]:
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:
         """A fresh paginator for one run of a stream."""
         ...
 
@@ -311,7 +315,7 @@ class SinglePage:
     page_size: int = 0
     prefetchable: ClassVar[bool] = False
 
-    def new_paginator(self, **_: Any) -> BaseAPIPaginator[Any]:  # noqa: D102
+    def new_paginator(self, of: StreamPages | None = None) -> BaseAPIPaginator[Any]:  # noqa: D102
         return SinglePagePaginator()
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
@@ -332,22 +336,14 @@ class OffsetPaging:
     prefetchable: ClassVar[bool] = True
     paginator_class: ClassVar[type[OffsetPaginator]] = OffsetPaginator
 
-    def new_paginator(  # noqa: D102
-        self,
-        *,
-        records_key: str,
-        page_size: int,
-        origin: str,
-        stream: str,
-        primary_keys: Sequence[str] = (),
-    ) -> BaseAPIPaginator[Any]:
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
         return self.paginator_class(
-            page_size=page_size,
-            records_key=records_key,
-            stream=stream,
+            page_size=of.page_size,
+            records_key=of.records_key,
+            stream=of.stream,
             total_key=self.total_key,
             start=self.start,
-            primary_keys=primary_keys,
+            primary_keys=of.primary_keys,
             maximum_offset=self.maximum_offset,
         )
 
@@ -373,21 +369,13 @@ class NextUrlPaging:
     page_size: int = 0
     prefetchable: ClassVar[bool] = False
 
-    def new_paginator(  # noqa: D102
-        self,
-        *,
-        records_key: str,
-        page_size: int,
-        origin: str,
-        stream: str,
-        primary_keys: Sequence[str] = (),
-    ) -> BaseAPIPaginator[Any]:
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
         return NextUrlPaginator(
             next_key=self.next_key,
-            origin=origin,
-            stream=stream,
-            records_key=records_key,
-            primary_keys=primary_keys,
+            origin=of.origin,
+            stream=of.stream,
+            records_key=of.records_key,
+            primary_keys=of.primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102

@@ -21,7 +21,7 @@ from typing_extensions import override
 
 from tap_generic_rest.errors import PaginationError
 from tap_generic_rest.guards import PageGuard
-from tap_generic_rest.pagination import NextUrlPaginator, _as_int
+from tap_generic_rest.pagination import NextUrlPaginator, StreamPages, _as_int
 from tap_generic_rest.payload import json_body, lookup, select_records
 
 if TYPE_CHECKING:
@@ -193,22 +193,14 @@ class LinkPaging:
     page_size: int = 0
     prefetchable: ClassVar[bool] = False
 
-    def new_paginator(  # noqa: D102
-        self,
-        *,
-        records_key: str,
-        page_size: int,
-        origin: str,
-        stream: str,
-        primary_keys: Sequence[str] = (),
-    ) -> BaseAPIPaginator[Any]:
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
         return FoundLinkPaginator(
             find=self.find,
             stop=self.stop,
-            origin=origin,
-            stream=stream,
-            records_key=records_key,
-            primary_keys=primary_keys,
+            origin=of.origin,
+            stream=of.stream,
+            records_key=of.records_key,
+            primary_keys=of.primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
@@ -225,21 +217,13 @@ class CursorPaging:
     page_size: int = 0
     prefetchable: ClassVar[bool] = False
 
-    def new_paginator(  # noqa: D102
-        self,
-        *,
-        records_key: str,
-        page_size: int,
-        origin: str,
-        stream: str,
-        primary_keys: Sequence[str] = (),
-    ) -> BaseAPIPaginator[Any]:
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
         return CursorPaginator(
             find=self.find,
             stop=self.stop,
-            stream=stream,
-            records_key=records_key,
-            primary_keys=primary_keys,
+            stream=of.stream,
+            records_key=of.records_key,
+            primary_keys=of.primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
@@ -258,23 +242,15 @@ class PageNumberPaging:
     page_size: int = 0
     prefetchable: ClassVar[bool] = False
 
-    def new_paginator(  # noqa: D102
-        self,
-        *,
-        records_key: str,
-        page_size: int,
-        origin: str,
-        stream: str,
-        primary_keys: Sequence[str] = (),
-    ) -> BaseAPIPaginator[Any]:
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
         return PageNumberPaginator(
             start=self.base_page if self.start is None else self.start,
             base_page=self.base_page,
             total_key=self.total_key,
             maximum_page=self.maximum_page,
-            stream=stream,
-            records_key=records_key,
-            primary_keys=primary_keys,
+            stream=of.stream,
+            records_key=of.records_key,
+            primary_keys=of.primary_keys,
         )
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tap_generic_rest.errors import ForeignHostError, PaginationError
-from tap_generic_rest.pagination import OffsetPaginator, OffsetPaging, SinglePage
+from tap_generic_rest.pagination import OffsetPaginator, OffsetPaging, SinglePage, StreamPages
 from tap_generic_rest.paginators import (
     BodyPath,
     CursorPaginator,
@@ -194,7 +194,7 @@ class TestOffsetExtras:
 
     def test_paging_starts_at_the_spec_offset(self):
         paging = OffsetPaging(page_size=2, start=10)
-        paginator = paging.new_paginator(records_key="data", page_size=2, origin=ORIGIN, stream="s")
+        paginator = paging.new_paginator(StreamPages("s", "data", page_size=2, origin=ORIGIN))
         assert paginator.current_value == 10
         assert paging.url_params(None, 2) == {"offset": 10, "limit": 2}
 
