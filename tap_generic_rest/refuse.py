@@ -38,8 +38,24 @@ def _has_control(value: str) -> bool:
 
 
 def base_url_errors(value: str) -> list[str]:
-    """A query string or fragment in ``base_url`` would be silently dropped from every path."""
-    parts = urlsplit(value)
+    """Problems with ``base_url``, without echoing it (it could carry a password).
+
+    An http(s) URL with a host, no user name or password (credentials have their own
+    settings, masked everywhere), and no query string or fragment (they would be
+    silently dropped from every path).
+    """
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError:
+        return ["setting 'base_url' is not a valid URL (check the host and port)"]
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return ["setting 'base_url' must be an http or https URL with a host"]
+    if parts.username is not None or parts.password is not None:
+        return [
+            "setting 'base_url' must not carry a user name or password; "
+            "use the source's credential settings"
+        ]
     if parts.query or parts.fragment or "?" in value or "#" in value:
         return [
             "setting 'base_url' must not have a query string or fragment "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import click
 from jsonschema import Draft7Validator
@@ -423,23 +422,6 @@ class TapGenericRest(Tap):
         super().invoke(**kwargs)
 
 
-def _base_url_errors(value: str) -> list[str]:
-    """Problems with ``base_url``, without echoing it (it could carry a password)."""
-    try:
-        base_url = urlsplit(value)
-        base_url.port  # noqa: B018  # raises ValueError for a port that is not a number
-    except ValueError:
-        return ["setting 'base_url' is not a valid URL (check the host and port)"]
-    if base_url.scheme not in {"http", "https"} or not base_url.hostname:
-        return ["setting 'base_url' must be an http or https URL with a host"]
-    if base_url.username is not None or base_url.password is not None:
-        return [
-            "setting 'base_url' must not carry a user name or password; "
-            "use the source's credential settings"
-        ]
-    return base_url_errors(value)
-
-
 def configured_source(config: Mapping[str, Any]) -> Source:
     """The source a config names: a built-in one, or the one its ``spec`` describes."""
     if config.get("spec") is not None:
@@ -468,7 +450,7 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         errors.append("setting 'source' is required (or 'spec')")
     if errors:
         return errors
-    errors.extend(_base_url_errors(str(config["base_url"])))
+    errors.extend(base_url_errors(str(config["base_url"])))
     start_date = config.get("start_date")
     if start_date is not None and to_moment(start_date) is None:
         errors.append("setting 'start_date' must be an ISO 8601 date-time (2024-01-31T00:00:00Z)")
@@ -494,4 +476,4 @@ def _spec_errors(config: dict[str, Any]) -> list[str]:
         source = compile_spec(config)
     except ConfigError as exc:
         return [str(exc)]
-    return _base_url_errors(str(config.get("base_url") or source.base_url))
+    return base_url_errors(str(config.get("base_url") or source.base_url))
