@@ -1,4 +1,4 @@
-"""The tap: settings, their validation, and the streams of the configured source."""
+"""The tap: its settings, and the streams of the configured source (checks: config_checks.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import click
-from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, MappingError
@@ -16,23 +15,21 @@ from typing_extensions import override
 
 from tap_generic_rest import interrupt
 from tap_generic_rest.auth import origin_of
+from tap_generic_rest.config_checks import config_errors, configured_source
 from tap_generic_rest.emit import FastSingerWriter
 from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.failures import stream_map_error
-from tap_generic_rest.incremental import to_moment
 from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
 from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
-from tap_generic_rest.refuse import base_url_errors, catalog_errors, credential_errors
-from tap_generic_rest.registry import Source, all_sources, get_source
-from tap_generic_rest.settings import env_settings, type_words, unknown_settings, with_numbers
-from tap_generic_rest.spec import compile_spec, spec_settings
+from tap_generic_rest.refuse import catalog_errors
+from tap_generic_rest.registry import Source, all_sources
+from tap_generic_rest.settings import env_settings, unknown_settings, with_numbers
+from tap_generic_rest.spec import spec_settings
 from tap_generic_rest.summary import RunSummary
 from tap_generic_rest.transport import DEFAULT_MAX_RESPONSE_MB
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from singer_sdk.authenticators import APIAuthenticatorBase
     from singer_sdk.streams import Stream
 
@@ -224,30 +221,6 @@ def _settings_schema() -> dict[str, Any]:
     return schema
 
 
-def _describe_error(error: Any) -> str:
-    """A config validation error, naming the setting but never showing its value."""
-    setting = ".".join(str(p) for p in error.absolute_path) or "config"
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    validator = error.validator
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "?"
-        return f"setting '{missing}' is required"
-    if validator in ("type", "anyOf"):  # anyOf: spec, a string or an object
-        kinds = (
-            error.validator_value
-            if validator == "type"
-            else [k.get("type") for k in error.validator_value if k.get("type") != "null"]
-        )
-        return f"setting '{setting}' must be {type_words(kinds)}"
-    if validator == "minimum":
-        return f"setting '{setting}' must be at least {schema.get('minimum')}"
-    if validator == "exclusiveMinimum":
-        return f"setting '{setting}' must be greater than {schema.get('exclusiveMinimum')}"
-    if validator == "enum":
-        return f"setting '{setting}' must be one of {', '.join(map(str, error.validator_value))}"
-    return f"setting '{setting}' is invalid ({validator})"
-
-
 class TapGenericRest(Tap):
     """Singer tap for the five REST APIs described in the seeds, and for any spec'd one."""
 
@@ -420,60 +393,3 @@ class TapGenericRest(Tap):
             )
             return
         super().invoke(**kwargs)
-
-
-def configured_source(config: Mapping[str, Any]) -> Source:
-    """The source a config names: a built-in one, or the one its ``spec`` describes."""
-    if config.get("spec") is not None:
-        return compile_spec(config)
-    return get_source(config.get("source"))
-
-
-def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    """Every problem with ``config``, as one message per setting, in a stable order."""
-    config = with_numbers(config, schema)
-    errors = sorted(
-        (_describe_error(e) for e in Draft7Validator(schema).iter_errors(config)),
-    )
-    if config.get("flattening_enabled") and config.get("flattening_max_depth") is None:
-        errors.append(
-            "setting 'flattening_max_depth' is required when 'flattening_enabled' is true "
-            "(how many levels of nested properties to flatten, e.g. 1)"
-        )
-    if errors:
-        return errors
-    if config.get("spec") is not None:
-        return _spec_errors(config)
-    if not config.get("base_url"):
-        errors.append("setting 'base_url' is required")
-    if not config.get("source"):
-        errors.append("setting 'source' is required (or 'spec')")
-    if errors:
-        return errors
-    errors.extend(base_url_errors(str(config["base_url"])))
-    start_date = config.get("start_date")
-    if start_date is not None and to_moment(start_date) is None:
-        errors.append("setting 'start_date' must be an ISO 8601 date-time (2024-01-31T00:00:00Z)")
-    source = get_source(config["source"])
-    errors.extend(
-        f"setting '{setting}' is required for source '{source.name}'"
-        for setting in source.auth.settings
-        if not config.get(setting)
-    )
-    if errors:
-        return errors
-    errors.extend(credential_errors(config, source))
-    for check in source.config_checks:
-        errors.extend(check(config))
-    return errors
-
-
-def _spec_errors(config: dict[str, Any]) -> list[str]:
-    """Problems with a spec run: the spec itself (compiled, no request made), then base_url."""
-    if config.get("source"):
-        return ["set either 'source' or 'spec', not both"]
-    try:
-        source = compile_spec(config)
-    except ConfigError as exc:
-        return [str(exc)]
-    return base_url_errors(str(config.get("base_url") or source.base_url))

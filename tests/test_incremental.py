@@ -20,8 +20,9 @@ from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedE
 
 from sandbox import Sandbox
 from sandbox.data import iso_ms
+from tap_generic_rest.config_checks import config_errors
 from tap_generic_rest.incremental import STATE_EVERY, to_moment
-from tap_generic_rest.tap import TapGenericRest, config_errors
+from tap_generic_rest.tap import TapGenericRest
 
 #: (source, stream) -> (replication key, primary key, how the API filters).
 STREAMS = {

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from tap_generic_rest.__main__ import main
+from tap_generic_rest.config_checks import config_errors
 from tap_generic_rest.settings import env_settings, unknown_settings, with_numbers
-from tap_generic_rest.tap import TapGenericRest, config_errors
+from tap_generic_rest.tap import TapGenericRest
 
 PREFIX = "TAP_GENERIC_REST_"
 SECRET = "k3y-9f2c7d1e"
