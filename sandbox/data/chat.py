@@ -34,9 +34,6 @@ def _chat_user_ref(r: Rng, c: Ctx, with_name: bool = False) -> dict[str, str]:
     return ref
 
 
-# chat (Rocket.Chat REST v1) ----------------------------------------------------
-
-
 def chat_teams(r: Rng, c: Ctx) -> Record:
     """Body of a ``teams.list`` item."""
     return {
