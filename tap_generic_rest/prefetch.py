@@ -406,13 +406,12 @@ class Prefetcher:
 
         Decoding holds the interpreter's lock; in a worker it would stall the thread
         that writes records, for no gain. A body that is not JSON is asked for again
-        the way the sequential loop asks, with the source's retries.
+        on this thread, as a page fetched here is: the gate, then the source's retries.
         """
         try:
             json_body(response)
         except BodyNotJSONError:
-            stream = self.stream
-            return stream.request_decorator(stream._request)(page.request, self.context)  # type: ignore[no-any-return]
+            return self._send_here(page.request, self.context)  # type: ignore[no-any-return]
         return response
 
     def _fill(self, paginator: OffsetPaginator) -> None:
