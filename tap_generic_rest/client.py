@@ -417,22 +417,19 @@ class GenericRestStream(WideningStream):
         only be advanced record by record (a sort error to raise after the record that
         breaks the order), record by record.
         """
+        if not self.advance_bookmark(records):
+            for record in records:  # the SDK's order: the record, then its bookmark
+                self._write_record_message(record)
+                self._increment_stream_state(record, context=context)
+            return
         self.stats.records += len(records)
         if self._schema_held:
             self._release_schema()
         conform = self._to_conform
         if self._partitioned:  # the partition's keys were added since the page was checked
             conform = conform | {id(r) for r in records if self._record_check(r) & CONFORM}
-        sdk_write = super()._write_record_message
-        if self.advance_bookmark(records):
-            self.record_emitter.write_page(records, conform, sdk_write)
-            self.state_manager.is_flushed = False
-            return
-        for record in records:
-            if not self.record_emitter.write(record, conform=id(record) in conform):
-                sdk_write(record)
-            self.state_manager.is_flushed = False
-            self._increment_stream_state(record, context=context)
+        self.record_emitter.write_page(records, conform, super()._write_record_message)
+        self.state_manager.is_flushed = False
 
     @override
     def generate_child_contexts(
@@ -451,7 +448,7 @@ class GenericRestStream(WideningStream):
 
     @cached_property
     def record_emitter(self) -> RecordEmitter:
-        """Writes this stream's RECORD messages; built at the first record of the sync."""
+        """Writes this stream's RECORD messages; built when the sync starts (page_loop.obstacle)."""
         return RecordEmitter(self)
 
     @override

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 from contextlib import redirect_stdout
 from typing import TYPE_CHECKING, Any
 
@@ -205,3 +206,29 @@ def test_streams_that_need_the_record_loop_say_why(contacts: Any) -> None:
         assert page_loop.obstacle(contacts) == "a record limit is set"
     finally:
         del contacts.ABORT_AT_RECORD_COUNT
+
+
+def test_a_page_out_of_order_fails_after_the_same_record_as_the_record_loop(
+    monkeypatch: pytest.MonkeyPatch, requests_mock: Any
+) -> None:
+    """oncall alerts are asked for sorted: a page out of order goes record by record, and
+    the sort error comes after the record that breaks the order, as in the SDK's loop."""
+    base = "https://oncall.example.com"
+    moments = ["2024-01-01T00:00:01Z", "2024-01-01T00:00:02Z", "2024-01-01T00:00:00Z"]
+    alerts = [{"id": f"a{i}", "updatedAt": at} for i, at in enumerate([*moments, moments[1]])]
+    requests_mock.get(re.compile(f"{base}/v2/"), json={"data": []})  # the other streams
+    requests_mock.get(f"{base}/v2/alerts", json={"data": alerts})
+    config = {"source": "oncall", "base_url": base, "api_token": "tok-4b1f9c2e"}
+    outputs = []
+    for by_page in (True, False):
+        out = io.StringIO()
+        with monkeypatch.context() as patch, redirect_stdout(out):
+            if not by_page:
+                patch.setattr(page_loop, "obstacle", lambda stream: "forced by the test")
+            with pytest.raises(InvalidStreamSortException):
+                TapGenericRest(config=config).sync_all()
+        outputs.append([json.loads(line) for line in out.getvalue().splitlines()])
+    by_page_out, by_record_out = outputs
+    assert comparable(by_page_out) == comparable(by_record_out)
+    written = [m["record"]["id"] for m in by_page_out if m["type"] == "RECORD"]
+    assert written == ["a0", "a1", "a2"]  # the record that breaks the order, then the error
