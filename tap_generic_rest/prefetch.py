@@ -17,8 +17,8 @@ How many pages are in flight follows the server (:class:`Pace`): up to
 ``max_concurrent_requests`` where its answers are slow enough to be worth hiding,
 none ahead where it answers in a small fraction of the time a page takes to use.
 Each request goes through the stream's retry decorator (the source's policy) after
-waiting on the tap's :class:`RateGate`: a wait the source asks of one request holds
-back every worker.
+waiting on the tap's gate (``rate_gate.py``): a wait the source asks of one request
+holds back every worker.
 
 Once the stream's end is known (or it fails, or the run is interrupted) its pages
 still in flight are abandoned: their requests are cut short, their retry waits
@@ -35,7 +35,7 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from tap_generic_rest import interrupt, transport
 from tap_generic_rest.pagination import OffsetPaginator
@@ -49,11 +49,10 @@ if TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
     from tap_generic_rest.client import GenericRestStream
+    from tap_generic_rest.rate_gate import RateGate
 
 #: Pages in flight unless ``max_concurrent_requests`` says otherwise.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4
-#: How many holds and passes a :class:`RateGate` remembers.
-_HISTORY = 1000
 #: Seconds a closing fetcher waits for its workers to end (they are told to stop at once).
 _JOIN_SECONDS = 1.0
 
@@ -78,67 +77,6 @@ def worker_cancelled() -> threading.Event | None:
 
 class FetchCancelledError(Exception):
     """A page was no longer wanted when its turn to be sent came (never retried)."""
-
-
-class Hold(NamedTuple):
-    """A wait a retry asked for: no request of the source is sent from ``at`` to ``until``."""
-
-    at: float
-    until: float
-    thread: str
-
-
-class Pass(NamedTuple):
-    """A request let through the gate at ``at``, after being held back ``waited`` seconds."""
-
-    at: float
-    thread: str
-    waited: float
-
-
-class RateGate:
-    """When one request of a source is told to wait, every request of that source waits.
-
-    Thread-safe. ``holds`` and ``passes`` keep the recent history, in
-    ``time.monotonic()`` seconds; a pass is decided under the same lock as the
-    holds, so no pass ever falls inside a hold. A hold placed on behalf of an
-    ``owner`` (the fetcher of a page fetched ahead) is lifted by :meth:`release`
-    when that owner's pages are abandoned.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._until: dict[object, float] = {}  # owner (None: the run itself) -> end of hold
-        self.holds: deque[Hold] = deque(maxlen=_HISTORY)
-        self.passes: deque[Pass] = deque(maxlen=_HISTORY)
-
-    def hold(self, seconds: float, owner: object = None) -> None:
-        """Keep every request from being sent for ``seconds`` from now (never shortens)."""
-        with self._cond:
-            now = time.monotonic()
-            self._until[owner] = max(self._until.get(owner, 0.0), now + seconds)
-            self.holds.append(Hold(now, now + seconds, threading.current_thread().name))
-
-    def release(self, owner: object) -> None:
-        """Lift the holds placed on behalf of ``owner``; waiters re-check (cancellations too)."""
-        with self._cond:
-            self._until.pop(owner, None)
-            self._cond.notify_all()
-
-    def wait(self, cancelled: threading.Event) -> bool:
-        """Block until the gate is open; False if ``cancelled`` was set meanwhile."""
-        held_since: float | None = None
-        with self._cond:
-            while not cancelled.is_set():
-                now = time.monotonic()
-                delay = max(self._until.values(), default=0.0) - now
-                if delay <= 0:
-                    waited = 0.0 if held_since is None else now - held_since
-                    self.passes.append(Pass(now, threading.current_thread().name, waited))
-                    return True
-                held_since = now if held_since is None else held_since
-                self._cond.wait(delay)
-        return False
 
 
 @dataclass

@@ -5,7 +5,7 @@ generator, the jitter, the handler). Here they follow the stream's
 :class:`~tap_generic_rest.retry.RetryPolicy` (its own, else its source's): the statuses
 it retries, the waits it asks for (a server's hint first, capped by
 ``max_wait_seconds``), ``max_retries``. A wait on a retried status holds back every
-request of the run (the tap's :class:`~tap_generic_rest.prefetch.RateGate`), and
+request of the run (the tap's :class:`~tap_generic_rest.rate_gate.RateGate`), and
 any wait ends at once on a signal or when the page it was for is abandoned.
 """
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from backoff.types import Details
 
-    from tap_generic_rest.prefetch import RateGate
+    from tap_generic_rest.rate_gate import RateGate
     from tap_generic_rest.registry import Source
     from tap_generic_rest.retry import RetryPolicy
     from tap_generic_rest.summary import StreamStats

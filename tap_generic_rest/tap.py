@@ -19,8 +19,9 @@ from tap_generic_rest.config_checks import config_errors, configured_source
 from tap_generic_rest.emit import FastSingerWriter
 from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.failures import stream_map_error
-from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS, RateGate
+from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
+from tap_generic_rest.rate_gate import RateGate
 from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
 from tap_generic_rest.refuse import catalog_errors
 from tap_generic_rest.registry import Source, all_sources

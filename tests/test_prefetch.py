@@ -25,7 +25,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from sandbox import Sandbox
 from tap_generic_rest import client
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.prefetch import RateGate
+from tap_generic_rest.rate_gate import RateGate
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import records_by_stream, run_sync
