@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tap_generic_rest.checks import compile_page_check, compile_record_check  # noqa: E402
+from tap_generic_rest.records.checks import compile_page_check, compile_record_check  # noqa: E402
 
 
 def fetch_page(lean: bool, records: int, limit: int) -> bytes:

@@ -245,7 +245,7 @@ def floor_run(config_path: str, stream: str, variant: str = "") -> None:
 
     ``variant`` "hc" (mode floor-hc) fetches with ``http.client`` (one keep-alive
     connection, one read per body) instead of requests; "gc" (mode floor-gc) gives the
-    floor the tap's garbage-collector settings (tap_generic_rest.emit.gc_tuned_for_streaming,
+    floor the tap's garbage-collector settings (records.writer.gc_tuned_for_streaming,
     and no collection while decoding).
     """
     import gc
@@ -257,8 +257,8 @@ def floor_run(config_path: str, stream: str, variant: str = "") -> None:
 
     loads = orjson.loads
     if variant == "gc":
-        from tap_generic_rest.emit import GC_THRESHOLD_WHILE_STREAMING
-        from tap_generic_rest.payload import loads
+        from tap_generic_rest.http.body import loads
+        from tap_generic_rest.records.writer import GC_THRESHOLD_WHILE_STREAMING
 
         gc.set_threshold(GC_THRESHOLD_WHILE_STREAMING, *gc.get_threshold()[1:])
 

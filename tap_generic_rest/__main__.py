@@ -13,10 +13,10 @@ from typing import NoReturn
 import click
 
 from tap_generic_rest import interrupt, probe, redact
+from tap_generic_rest.cli.failure_lines import EXPECTED, describe
+from tap_generic_rest.cli.logs import error_line
+from tap_generic_rest.config.input_files import check_input_files
 from tap_generic_rest.errors import OutputClosedError
-from tap_generic_rest.failures import EXPECTED, describe
-from tap_generic_rest.inputs import check_input_files
-from tap_generic_rest.logs import error_line
 from tap_generic_rest.tap import TapGenericRest
 
 __all__ = ["EXPECTED", "describe", "main"]

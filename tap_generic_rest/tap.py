@@ -1,4 +1,4 @@
-"""The tap: its settings, and the streams of the configured source (checks: config_checks.py)."""
+"""The tap: its settings, and the streams of the configured source (checks: config/validate.py)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,27 @@ from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_generic_rest import interrupt
-from tap_generic_rest.auth import origin_of
-from tap_generic_rest.config_checks import config_errors, configured_source
-from tap_generic_rest.emit import FastSingerWriter
+from tap_generic_rest.cli.failure_lines import stream_map_error
+from tap_generic_rest.config.refusals import catalog_errors
+from tap_generic_rest.config.settings import env_settings, unknown_settings, with_numbers
+from tap_generic_rest.config.validate import config_errors, configured_source
 from tap_generic_rest.errors import ConfigError, InputFileError
-from tap_generic_rest.failures import stream_map_error
-from tap_generic_rest.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS
+from tap_generic_rest.http.authenticators import origin_of
+from tap_generic_rest.http.rate_gate import RateGate
+from tap_generic_rest.http.transport import DEFAULT_MAX_RESPONSE_MB
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
-from tap_generic_rest.rate_gate import RateGate
+from tap_generic_rest.records.writer import FastSingerWriter
 from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
-from tap_generic_rest.refuse import catalog_errors
-from tap_generic_rest.registry import Source, all_sources
-from tap_generic_rest.settings import env_settings, unknown_settings, with_numbers
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.spec import spec_settings
+from tap_generic_rest.stream.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS
 from tap_generic_rest.summary import RunSummary
-from tap_generic_rest.transport import DEFAULT_MAX_RESPONSE_MB
 
 if TYPE_CHECKING:
     from singer_sdk.authenticators import APIAuthenticatorBase
     from singer_sdk.streams import Stream
+
+    from tap_generic_rest.source import Source
 
 #: Settings that hold credentials: marked secret, and masked in every output.
 SECRET_SETTINGS = ("api_token", "user_id", "api_key", "email")

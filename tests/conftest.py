@@ -44,6 +44,6 @@ def pages_ahead_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     once), so the tests of fetching ahead would no longer fetch ahead; the pace itself
     is tested in tests/test_pace.py.
     """
-    from tap_generic_rest.prefetch import Pace
+    from tap_generic_rest.stream.prefetch import Pace
 
     monkeypatch.setattr(Pace, "in_flight", property(lambda pace: pace.most))

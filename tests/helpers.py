@@ -9,7 +9,7 @@ from typing import Any
 
 from singer_sdk.singerlib import Catalog
 
-from tap_generic_rest.registry import get_source
+from tap_generic_rest.sources import get_source
 from tap_generic_rest.tap import TapGenericRest
 
 

@@ -7,14 +7,14 @@ import base64
 import pytest
 import requests
 
-from tap_generic_rest.auth import (
+from tap_generic_rest.errors import ForeignHostError
+from tap_generic_rest.http.authenticators import (
     BasicAuth,
     HeaderKeyAuth,
     HeaderPairAuth,
     QueryKeyAuth,
     origin_of,
 )
-from tap_generic_rest.errors import ForeignHostError
 
 ORIGIN = "https://api.example.com"
 

@@ -22,7 +22,7 @@ import pytest
 from sandbox import Sandbox
 from tap_generic_rest.__main__ import main
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.registry import all_sources, get_source
+from tap_generic_rest.sources import all_sources, get_source
 
 if TYPE_CHECKING:
     from requests_mock import Mocker

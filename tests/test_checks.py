@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from tap_generic_rest import checks, payload
-from tap_generic_rest.checks import CONFORM, DRIFT, compile_page_check, compile_record_check
-from tap_generic_rest.drift import find_drift
-from tap_generic_rest.payload import exact_loads, has_long_number, loads
+from tap_generic_rest.http import body as payload
+from tap_generic_rest.http.body import exact_loads, has_long_number, loads
+from tap_generic_rest.records import checks
+from tap_generic_rest.records.checks import CONFORM, DRIFT, compile_page_check, compile_record_check
+from tap_generic_rest.records.drift import find_drift
 from tests.test_fastpath import SCHEMAS, VALUES, _records
 
 WIDE: dict[str, Any] = {

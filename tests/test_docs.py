@@ -40,7 +40,7 @@ def test_about_shows_title_and_description_of_every_setting():
 
 def test_sources_reference_lists_every_stream_with_its_path_and_selector():
     """docs/sources.md, the users' reference of the sources, stays in step with the code."""
-    from tap_generic_rest.registry import all_sources
+    from tap_generic_rest.sources import all_sources
 
     reference = (ROOT / "docs" / "sources.md").read_text()
     for name, source in all_sources().items():

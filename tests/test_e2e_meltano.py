@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from scripts._plugins import ensure_plugins, meltano_env
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.tap import SECRET_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -525,7 +525,7 @@ def table_rows(pg: Any, schema: str, table: str) -> list[dict[str, Any]]:
 
 def assert_postgres_holds_the_sandbox(pg: Any, schema: str, source: str, sandbox: Any) -> None:
     """Live rows are exactly the sandbox's records; rows of deleted records are marked."""
-    from tap_generic_rest.incremental import to_moment
+    from tap_generic_rest.stream.replication import to_moment
 
     for stream, (pk, key, edited) in INCREMENTAL[source].items():
         rows = table_rows(pg, schema, stream)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from scripts._plugins import ensure_singer_target
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.tap import SECRET_SETTINGS
 
 SOURCES = sorted(all_sources())

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from sandbox import Sandbox
-from tap_generic_rest.pagination import NextUrlPaginator, OffsetPaginator, StartAtPaginator
-from tap_generic_rest.payload import select_records
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.http.body import select_records
+from tap_generic_rest.paging import NextUrlPaginator, OffsetPaginator, StartAtPaginator
+from tap_generic_rest.sources import all_sources
 from tests.helpers import in_read_order, records_by_stream, run_sync
 from tests.responses import make_response
 

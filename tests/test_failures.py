@@ -23,7 +23,7 @@ import requests
 from singer_sdk.exceptions import MapExpressionError
 
 from sandbox import Sandbox
-from tap_generic_rest.failures import describe, stream_map_error, tag_stream
+from tap_generic_rest.cli.failure_lines import describe, stream_map_error, tag_stream
 
 TAP = str(Path(sys.executable).with_name("tap-generic-rest"))
 PREFIX = "tap-generic-rest: error: "

@@ -29,8 +29,8 @@ from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.json import serialize_json
 
 from sandbox import Sandbox
-from tap_generic_rest.checks import CONFORM, DRIFT, compile_record_check
-from tap_generic_rest.emit import (
+from tap_generic_rest.records.checks import CONFORM, DRIFT, compile_record_check
+from tap_generic_rest.records.writer import (
     ExtractionClock,
     FastSingerWriter,
     compile_prune_tree,
@@ -39,7 +39,7 @@ from tap_generic_rest.emit import (
     has_line_separators,
     prune,
 )
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.sources.helpdesk import CompaniesStream
 from tap_generic_rest.tap import TapGenericRest
 

@@ -21,9 +21,9 @@ from jsonschema import Draft7Validator
 from sandbox import Sandbox
 from sandbox.oddities import TRICKY_FIELD, drift_fields, render_tricky, tricky_record
 from sandbox.sources import AVATAR_TYPES
-from tap_generic_rest import payload
 from tap_generic_rest.errors import PaginationError, ResponseShapeError
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.http import body as payload
+from tap_generic_rest.sources import all_sources
 from tests.helpers import run_sync
 from tests.test_fastpath import sync
 

@@ -20,8 +20,8 @@ from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedE
 
 from sandbox import Sandbox
 from sandbox.data import iso_ms
-from tap_generic_rest.config_checks import config_errors
-from tap_generic_rest.incremental import STATE_EVERY, to_moment
+from tap_generic_rest.config.validate import config_errors
+from tap_generic_rest.stream.replication import STATE_EVERY, to_moment
 from tap_generic_rest.tap import TapGenericRest
 
 #: (source, stream) -> (replication key, primary key, how the API filters).
@@ -324,7 +324,7 @@ def test_start_date_must_be_a_date_time() -> None:
 
 
 def test_times_convert_between_the_forms_apis_use() -> None:
-    from tap_generic_rest.incremental import format_moment
+    from tap_generic_rest.stream.replication import format_moment
 
     moment = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone.utc)
     assert format_moment(moment, "iso_ms") == "2024-02-29T23:59:58.123Z"

@@ -1,4 +1,4 @@
-"""The pace of fetching ahead (tap_generic_rest.prefetch.Pace) follows the server.
+"""The pace of fetching ahead (tap_generic_rest.stream.prefetch.Pace) follows the server.
 
 Pages go ahead only where the wait for the server is worth hiding; against a server
 that answers at once they are fetched one at a time, on the stream's thread.
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tap_generic_rest import client
-from tap_generic_rest.prefetch import Pace
+from tap_generic_rest.stream import base as client
+from tap_generic_rest.stream.prefetch import Pace
 from tests.test_prefetch import AHEAD, CHAT_CONFIG, chat_server, request_records, users
 
 

@@ -20,9 +20,9 @@ import pytest
 from singer_sdk.exceptions import InvalidStreamSortException
 
 from sandbox import Sandbox
-from tap_generic_rest import page_loop
-from tap_generic_rest.incremental_stream import IncrementalStream
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
+from tap_generic_rest.stream import page_loop
+from tap_generic_rest.stream.incremental import IncrementalStream
 from tap_generic_rest.tap import TapGenericRest
 
 if TYPE_CHECKING:

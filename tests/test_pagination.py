@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tap_generic_rest.errors import ForeignHostError, PaginationError, ResponseShapeError
-from tap_generic_rest.pagination import (
+from tap_generic_rest.paging import (
     NextUrlPaginator,
     NextUrlPaging,
     OffsetPaginator,

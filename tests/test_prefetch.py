@@ -23,10 +23,10 @@ import pytest
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from sandbox import Sandbox
-from tap_generic_rest import client
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.rate_gate import RateGate
+from tap_generic_rest.http.rate_gate import RateGate
 from tap_generic_rest.redact import REDACTOR
+from tap_generic_rest.stream import base as client
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import records_by_stream, run_sync
 

@@ -21,8 +21,8 @@ import pytest
 
 from sandbox import Sandbox
 from sandbox.oddities import drift_fields
-from tap_generic_rest.drift import json_type
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.records.drift import json_type
+from tap_generic_rest.sources import all_sources
 from tests.test_secrets import SECRETS, WRONG, credentials, leaks
 
 if TYPE_CHECKING:

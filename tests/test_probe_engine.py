@@ -21,12 +21,12 @@ from typing_extensions import override
 
 from sandbox import Sandbox
 from sandbox.oddities import drift_fields
-from tap_generic_rest.drift import json_type
 from tap_generic_rest.errors import ResponseShapeError
-from tap_generic_rest.pagination import OffsetPaginator, SinglePage
+from tap_generic_rest.paging import OffsetPaginator, SinglePage
 from tap_generic_rest.probe import DRIFT, FAILED, probe
 from tap_generic_rest.probe.watch import Decision, decide
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.records.drift import json_type
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.sources.chat import RolesStream, RoomsStream, TeamsStream
 from tap_generic_rest.tap import TapGenericRest
 from tests.responses import make_response
@@ -135,7 +135,7 @@ def test_a_failure_ends_the_probe_and_is_kept_in_the_report(sandbox: Sandbox) ->
 
 
 def test_each_page_says_whether_paging_goes_on_and_why(sandbox: Sandbox) -> None:
-    """Stop reasons are the paginators' own (pagination.py); going on names the next page."""
+    """Stop reasons are the paginators' own (paging/offset.py); going on names the next page."""
     silent = SDKOffsetPaginator(0, 10)  # an SDK paginator: no reason of its own
     silent.advance(make_response({"data": [{"id": "1"}]}))
     assert decide(silent) == Decision(more=True, reason="next page at offset 10")

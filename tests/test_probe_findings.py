@@ -1,10 +1,9 @@
-"""The probe's record findings: undeclared fields, type drift (drift.py's check), key range."""
+"""The probe's record findings: undeclared fields, type drift (the drift check), key range."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from tap_generic_rest.drift import Drift
 from tap_generic_rest.probe.findings import (
     EXAMPLE_CHARS,
     RecordFindings,
@@ -13,6 +12,7 @@ from tap_generic_rest.probe.findings import (
     undeclared,
     value_at,
 )
+from tap_generic_rest.records.drift import Drift
 from tap_generic_rest.redact import REDACTOR
 
 SCHEMA = {

@@ -288,7 +288,7 @@ def test_a_proxy_from_the_environment_carries_every_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The proxies requests reads from the environment apply to every request of a stream
-    (the tap resolves them once per host: tap_generic_rest.transport._proxies)."""
+    (the tap resolves them once per host: tap_generic_rest.http.transport._proxies)."""
     seen: list[str] = []
 
     def proxy(handler: Handler) -> None:  # a forward proxy that answers itself

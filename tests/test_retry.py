@@ -18,10 +18,10 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_generic_rest import interrupt
-from tap_generic_rest import retry as retry_module
+from tap_generic_rest.http import retry_policy as retry_module
+from tap_generic_rest.http.retry_policy import RETRY_AFTER, RetryPolicy, WaitHint
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.registry import all_sources, get_source
-from tap_generic_rest.retry import RETRY_AFTER, RetryPolicy, WaitHint
+from tap_generic_rest.sources import all_sources, get_source
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import records_by_stream, run_sync
 from tests.responses import make_response

@@ -36,7 +36,7 @@ from singer_sdk.metrics import Metric, Point
 from sandbox import Sandbox
 from tap_generic_rest.redact import REDACTOR, install
 from tap_generic_rest.redact import redact as redact_text
-from tap_generic_rest.registry import all_sources, get_source
+from tap_generic_rest.sources import all_sources, get_source
 from tap_generic_rest.tap import TapGenericRest
 from tests.responses import make_response
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tap_generic_rest.__main__ import main
-from tap_generic_rest.config_checks import config_errors
-from tap_generic_rest.settings import env_settings, unknown_settings, with_numbers
+from tap_generic_rest.config.settings import env_settings, unknown_settings, with_numbers
+from tap_generic_rest.config.validate import config_errors
 from tap_generic_rest.tap import TapGenericRest
 
 PREFIX = "TAP_GENERIC_REST_"

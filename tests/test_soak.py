@@ -18,7 +18,7 @@ import pytest
 
 from sandbox import Sandbox
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.registry import all_sources, get_source
+from tap_generic_rest.sources import all_sources, get_source
 from tap_generic_rest.sources.tracker import DEFAULT_AVATAR_TYPES
 from tests.helpers import in_read_order, records_by_stream, run_sync
 

@@ -19,7 +19,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from tap_generic_rest.__main__ import main
 from tap_generic_rest.errors import ForeignHostError, PaginationError
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.registry import get_source
+from tap_generic_rest.sources import get_source
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import records_by_stream, run_sync
 

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_generic_rest.auth import NoAuth
 from tap_generic_rest.errors import ForeignHostError
+from tap_generic_rest.http.authenticators import NoAuth
 from tap_generic_rest.redact import REDACTOR, install, redact
 from tap_generic_rest.spec.compile import compile_spec
 from tests.helpers import run_sync

@@ -11,16 +11,19 @@ from typing import Any
 import pytest
 
 from tap_generic_rest.errors import ForeignHostError, PaginationError
-from tap_generic_rest.pagination import OffsetPaginator, OffsetPaging, SinglePage, StreamPages
-from tap_generic_rest.paginators import (
+from tap_generic_rest.paging import (
     BodyPath,
     CursorPaginator,
     CursorPaging,
     FoundLinkPaginator,
     LinkHeader,
     LinkPaging,
+    OffsetPaginator,
+    OffsetPaging,
     PageNumberPaginator,
     PageNumberPaging,
+    SinglePage,
+    StreamPages,
 )
 from tap_generic_rest.spec.compile import compile_spec
 from tap_generic_rest.spec.template import compile_template

@@ -16,7 +16,7 @@ import pytest
 
 from sandbox import Sandbox
 from tap_generic_rest.__main__ import main
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.spec.compile import compile_spec
 from tap_generic_rest.tap import TapGenericRest
 from tests.helpers import records_by_stream, run_sync

@@ -6,7 +6,7 @@ import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from sandbox import Sandbox
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
 from tap_generic_rest.tap import TapGenericRest
 
 # The test classes are built at import time from a config, so the server starts here;

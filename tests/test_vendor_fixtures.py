@@ -23,13 +23,13 @@ import jsonschema
 import orjson
 import pytest
 
-from tap_generic_rest.registry import all_sources
+from tap_generic_rest.sources import all_sources
 from tests.helpers import records_by_stream, run_sync
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_generic_rest.client import GenericRestStream
+    from tap_generic_rest.stream.base import GenericRestStream
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "vendor"

@@ -1,7 +1,7 @@
 """What a stream's sampled records say about its schema: gathered record by record.
 
 Values whose type the schema does not allow are found by
-:func:`tap_generic_rest.drift.find_drift`, the very check that makes a sync widen
+:func:`tap_generic_rest.records.drift.find_drift`, the very check that makes a sync widen
 the schema; the probe compares each record with the schema as it was before the
 run, so it counts what a sync would widen. Undeclared fields, at any depth, and the
 range of the replication key are read here.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from tap_generic_rest.drift import Drift, find_drift, json_type
+from tap_generic_rest.records.drift import Drift, find_drift, json_type
 from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:

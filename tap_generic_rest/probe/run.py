@@ -17,24 +17,25 @@ import orjson
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from typing_extensions import override
 
+from tap_generic_rest.cli.failure_lines import describe
 from tap_generic_rest.errors import ForeignHostError, PaginationError, ResponseShapeError
-from tap_generic_rest.failures import describe
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
 from tap_generic_rest.probe.findings import RecordFindings
 from tap_generic_rest.probe.report import ProbeReport, StreamReport
 from tap_generic_rest.probe.watch import StreamWatch
 from tap_generic_rest.redact import redact
+from tap_generic_rest.source import source_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.plugin_base import _ConfigInput
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
 
-    from tap_generic_rest.client import GenericRestStream
-    from tap_generic_rest.tap import TapGenericRest
+    from tap_generic_rest.stream.base import GenericRestStream
 
 
 #: Failures of one stream's data, after which the probe goes on with the next stream.
@@ -88,7 +89,7 @@ def probe_stream(
     return report, child_contexts, None
 
 
-def probe(tap: TapGenericRest, max_pages: int) -> tuple[ProbeReport, Exception | None]:
+def probe(tap: Tap, max_pages: int) -> tuple[ProbeReport, Exception | None]:
     """Probe every selected stream of ``tap``; return the report and the first failure.
 
     A failure of the stream's data (a record without its key, a page the paging guards
@@ -100,7 +101,7 @@ def probe(tap: TapGenericRest, max_pages: int) -> tuple[ProbeReport, Exception |
     # A sync loop writes a SCHEMA message when the server's types drift; a probe writes
     # no message at all, whatever the streams do.
     tap.message_writer = NoMessages()
-    report = ProbeReport(source=tap.source.name, max_pages=max_pages)
+    report = ProbeReport(source=source_of(tap).name, max_pages=max_pages)
     first_failure: Exception | None = None
     pending: list[tuple[Stream, Sequence[Context | None]]] = [
         (stream, (None,)) for stream in tap.streams.values() if stream.parent_stream_type is None
@@ -142,7 +143,7 @@ def _not_probed(stream: Stream, max_pages: int) -> StreamReport:
 
 
 def run_probe_command(
-    tap_class: type[TapGenericRest],
+    tap_class: type[Tap],
     *,
     config: _ConfigInput | None,
     catalog: Any,

@@ -6,7 +6,7 @@ the wire (authentication applied, secrets masked). :class:`WatchedPaginator`
 wraps the stream's paginator (through ``GenericRestStream.watch_paginator``): it
 passes every call on, notes after each page whether the paginator goes on (to
 which page) or why it stopped (its ``end_reason``, from the one stop rule in
-:mod:`tap_generic_rest.pagination`), and ends the loop after the page limit.
+:mod:`tap_generic_rest.paging.offset`), and ends the loop after the page limit.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from singer_sdk.pagination import OffsetPaginator as SDKOffsetPaginator
 from typing_extensions import override
 
 from tap_generic_rest.errors import ResponseShapeError
-from tap_generic_rest.pagination import page_end
-from tap_generic_rest.payload import BodyNotJSONError, select_records
+from tap_generic_rest.http.body import BodyNotJSONError, select_records
+from tap_generic_rest.paging import page_end
 from tap_generic_rest.probe.findings import example
 from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:
     import requests
 
-    from tap_generic_rest.client import GenericRestStream
+    from tap_generic_rest.stream.base import GenericRestStream
 
 _EXCHANGE_ATTR = "_tap_generic_rest_exchange"
 

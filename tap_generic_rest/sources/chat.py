@@ -9,12 +9,17 @@ incremental: ``updatedSince`` asks for what changed, and the deletions the API l
 
 from __future__ import annotations
 
-from tap_generic_rest.auth import HeaderPairAuth
-from tap_generic_rest.client import GenericRestStream
-from tap_generic_rest.incremental import Incremental
-from tap_generic_rest.pagination import OffsetPaging
-from tap_generic_rest.registry import Source
-from tap_generic_rest.retry import DEFAULT_RETRY_STATUSES, RETRY_AFTER, RetryPolicy, WaitHint
+from tap_generic_rest.http.authenticators import HeaderPairAuth
+from tap_generic_rest.http.retry_policy import (
+    DEFAULT_RETRY_STATUSES,
+    RETRY_AFTER,
+    RetryPolicy,
+    WaitHint,
+)
+from tap_generic_rest.paging import OffsetPaging
+from tap_generic_rest.source import Source
+from tap_generic_rest.stream.base import GenericRestStream
+from tap_generic_rest.stream.replication import Incremental
 
 PAGING = OffsetPaging(page_size=1, offset_param="offset", limit_param="count", total_key="total")
 #: ``*.get?updatedSince=``: what changed since (in ``update``) and what was deleted (``remove``).

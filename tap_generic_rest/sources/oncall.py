@@ -11,12 +11,17 @@ exactly as the server wrote it; the first request sends ``limit`` only when the
 
 from __future__ import annotations
 
-from tap_generic_rest.auth import HeaderKeyAuth
-from tap_generic_rest.client import GenericRestStream
-from tap_generic_rest.incremental import Incremental
-from tap_generic_rest.pagination import NextUrlPaging
-from tap_generic_rest.registry import Source
-from tap_generic_rest.retry import DEFAULT_RETRY_STATUSES, RETRY_AFTER, RetryPolicy, WaitHint
+from tap_generic_rest.http.authenticators import HeaderKeyAuth
+from tap_generic_rest.http.retry_policy import (
+    DEFAULT_RETRY_STATUSES,
+    RETRY_AFTER,
+    RetryPolicy,
+    WaitHint,
+)
+from tap_generic_rest.paging import NextUrlPaging
+from tap_generic_rest.source import Source
+from tap_generic_rest.stream.base import GenericRestStream
+from tap_generic_rest.stream.replication import Incremental
 
 
 class OncallStream(GenericRestStream):

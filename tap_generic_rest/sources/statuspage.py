@@ -9,12 +9,12 @@ unless the server sends ``Retry-After``.
 
 from __future__ import annotations
 
-from tap_generic_rest.auth import HeaderKeyAuth
-from tap_generic_rest.client import GenericRestStream
-from tap_generic_rest.incremental import Incremental
-from tap_generic_rest.pagination import OffsetPaging
-from tap_generic_rest.registry import Source
-from tap_generic_rest.retry import RETRY_AFTER, RetryPolicy
+from tap_generic_rest.http.authenticators import HeaderKeyAuth
+from tap_generic_rest.http.retry_policy import RETRY_AFTER, RetryPolicy
+from tap_generic_rest.paging import OffsetPaging
+from tap_generic_rest.source import Source
+from tap_generic_rest.stream.base import GenericRestStream
+from tap_generic_rest.stream.replication import Incremental
 
 
 class StatuspageStream(GenericRestStream):

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import typing as th
 from typing_extensions import override
 
-from tap_generic_rest.auth import BasicAuth
-from tap_generic_rest.client import GenericRestStream
-from tap_generic_rest.pagination import StartAtPaging
-from tap_generic_rest.refuse import path_segment_errors
-from tap_generic_rest.registry import Source
-from tap_generic_rest.retry import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
+from tap_generic_rest.config.refusals import path_segment_errors
+from tap_generic_rest.http.authenticators import BasicAuth
+from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
+from tap_generic_rest.paging import StartAtPaging
+from tap_generic_rest.source import Source
+from tap_generic_rest.stream.base import GenericRestStream
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -2,8 +2,8 @@
 
 :func:`~tap_generic_rest.spec.loader.load_spec` reads a spec (a JSON, YAML or Python file,
 or an inline object) without executing anything; :func:`~tap_generic_rest.spec.compile.
-compile_spec` turns it into the same :class:`~tap_generic_rest.registry.Source` and
-:class:`~tap_generic_rest.client.GenericRestStream` subclasses a built-in source declares,
+compile_spec` turns it into the same :class:`~tap_generic_rest.source.Source` and
+:class:`~tap_generic_rest.stream.base.GenericRestStream` subclasses a built-in source declares,
 so retries, masking, paging guards, prefetching and the fast record path apply unchanged.
 
 The loader and compiler (and YAML) are imported only when the ``spec`` setting is used:
@@ -19,7 +19,7 @@ from tap_generic_rest.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tap_generic_rest.registry import Source
+    from tap_generic_rest.source import Source
 
 __all__ = ["compile_spec", "spec_settings"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_generic_rest.auth import (
+from tap_generic_rest.http.authenticators import (
     AuthSpec,
     BasicAuth,
     BearerAuth,

@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_generic_rest.payload import AUTO_SELECTOR
+from tap_generic_rest.http.body import AUTO_SELECTOR
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.registry import Source
+from tap_generic_rest.source import Source
 from tap_generic_rest.spec.auth import AuthCompiler
 from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
-from tap_generic_rest.spec.paging import DLT_DEFAULT_RETRY, compile_paging, compile_retry
+from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
 from tap_generic_rest.spec.streams import PLACEHOLDER, START_VALUE, SpecStream
 from tap_generic_rest.spec.values import Resolver, fail, jsonpath, nonempty
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
 
-from tap_generic_rest.client import GenericRestStream
 from tap_generic_rest.errors import ConfigError, ResponseShapeError
-from tap_generic_rest.payload import lookup, select_records
+from tap_generic_rest.http.body import lookup, select_records
 from tap_generic_rest.spec.schema import infer_schema, nullable
+from tap_generic_rest.stream.base import GenericRestStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.payload import json_body
+from tap_generic_rest.http.body import json_body
 
 if TYPE_CHECKING:
     import requests

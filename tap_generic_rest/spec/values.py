@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.payload import AUTO_SELECTOR
+from tap_generic_rest.http.body import AUTO_SELECTOR
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.spec.loader import Reference
 

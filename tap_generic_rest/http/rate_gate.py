@@ -1,8 +1,8 @@
 """One wait for the whole run: when a request is told to wait, every request waits.
 
 A retry on a status the source's policy lists (429, 420...) holds back every request
-of the run for that retry's wait (``retrying.py``), the pages fetched ahead included
-(``prefetch.py``). A hold placed for a page fetched ahead is lifted when that page is
+of the run for that retry's wait (``stream/retrying.py``), the pages fetched ahead included
+(``stream/prefetch.py``). A hold placed for a page fetched ahead is lifted when that page is
 abandoned, so a page past the end never holds back the rest of the run.
 """
 

@@ -26,7 +26,7 @@ from singer_sdk.exceptions import SyncLifecycleSignal
 from singer_sdk.logging import StructuredFormatter
 from typing_extensions import override
 
-from tap_generic_rest.failures import EXPECTED, tag_stream
+from tap_generic_rest.cli.failure_lines import EXPECTED, tag_stream
 
 #: The SDK's line (singer_sdk.streams.core.Stream.sync) before it re-raises a failure.
 UNHANDLED_ERROR = "An unhandled error occurred while syncing '%s'"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tap_generic_rest.pagination import OffsetPaging, Paging, SinglePage
-from tap_generic_rest.paginators import (
+from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
+from tap_generic_rest.paging import (
     BodyPath,
     CursorPaging,
     LinkHeader,
     LinkPaging,
+    OffsetPaging,
     PageNumberPaging,
+    Paging,
+    SinglePage,
 )
-from tap_generic_rest.retry import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
 from tap_generic_rest.spec.template import compile_template, is_template
 from tap_generic_rest.spec.values import fail, integer, jsonpath, nonempty
 

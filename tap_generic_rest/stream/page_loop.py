@@ -7,7 +7,7 @@ every ``STATE_MSG_FREQUENCY`` records, the record counter. That per-record work 
 more than fetching and decoding a record. Here the unit is the page:
 
 * :func:`pages_one_by_one` is the SDK's request loop yielding whole pages (the
-  prefetcher, ``prefetch.py``, yields pages the same way);
+  prefetcher, ``stream/prefetch.py``, yields pages the same way);
 * :func:`sync_by_page` is the SDK's record loop, each step done once per page for
   every record of it: post-processing and partition keys, the RECORD messages
   (``RecordEmitter.write_page``: one message dict, one ``time_extracted``), the
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
-    from tap_generic_rest.client import GenericRestStream
+    from tap_generic_rest.stream.base import GenericRestStream
 
 Record = dict[str, Any]
 

@@ -2,10 +2,10 @@
 
 The SDK retries a request through ``request_decorator`` and its hooks (the wait
 generator, the jitter, the handler). Here they follow the stream's
-:class:`~tap_generic_rest.retry.RetryPolicy` (its own, else its source's): the statuses
+:class:`~tap_generic_rest.http.retry_policy.RetryPolicy` (its own, else its source's): the statuses
 it retries, the waits it asks for (a server's hint first, capped by
 ``max_wait_seconds``), ``max_retries``. A wait on a retried status holds back every
-request of the run (the tap's :class:`~tap_generic_rest.rate_gate.RateGate`), and
+request of the run (the tap's :class:`~tap_generic_rest.http.rate_gate.RateGate`), and
 any wait ends at once on a signal or when the page it was for is abandoned.
 """
 
@@ -22,17 +22,17 @@ from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_generic_rest import interrupt
-from tap_generic_rest.incremental_stream import IncrementalStream
-from tap_generic_rest.prefetch import FetchCancelledError, worker_cancelled, worker_fetcher
+from tap_generic_rest.stream.incremental import IncrementalStream
+from tap_generic_rest.stream.prefetch import FetchCancelledError, worker_cancelled, worker_fetcher
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from backoff.types import Details
 
-    from tap_generic_rest.rate_gate import RateGate
-    from tap_generic_rest.registry import Source
-    from tap_generic_rest.retry import RetryPolicy
+    from tap_generic_rest.http.rate_gate import RateGate
+    from tap_generic_rest.http.retry_policy import RetryPolicy
+    from tap_generic_rest.source import Source
     from tap_generic_rest.summary import StreamStats
 
 _WAIT_REASON = "_tap_generic_rest_wait_reason"

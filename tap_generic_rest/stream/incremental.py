@@ -23,8 +23,8 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
 from tap_generic_rest.errors import InputFileError
-from tap_generic_rest.incremental import STATE_EVERY, Incremental, ReadWindow, to_moment
-from tap_generic_rest.payload import json_body
+from tap_generic_rest.http.body import json_body
+from tap_generic_rest.stream.replication import STATE_EVERY, Incremental, ReadWindow, to_moment
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -17,7 +17,7 @@ How many pages are in flight follows the server (:class:`Pace`): up to
 ``max_concurrent_requests`` where its answers are slow enough to be worth hiding,
 none ahead where it answers in a small fraction of the time a page takes to use.
 Each request goes through the stream's retry decorator (the source's policy) after
-waiting on the tap's gate (``rate_gate.py``): a wait the source asks of one request
+waiting on the tap's gate (``http/rate_gate.py``): a wait the source asks of one request
 holds back every worker.
 
 Once the stream's end is known (or it fails, or the run is interrupted) its pages
@@ -37,9 +37,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from tap_generic_rest import interrupt, transport
-from tap_generic_rest.pagination import OffsetPaginator
-from tap_generic_rest.payload import BodyNotJSONError, json_body
+from tap_generic_rest import interrupt
+from tap_generic_rest.http import transport
+from tap_generic_rest.http.body import BodyNotJSONError, json_body
+from tap_generic_rest.paging import OffsetPaginator
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -48,8 +49,8 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
-    from tap_generic_rest.client import GenericRestStream
-    from tap_generic_rest.rate_gate import RateGate
+    from tap_generic_rest.http.rate_gate import RateGate
+    from tap_generic_rest.stream.base import GenericRestStream
 
 #: Pages in flight unless ``max_concurrent_requests`` says otherwise.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4

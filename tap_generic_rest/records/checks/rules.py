@@ -22,7 +22,7 @@ from singer_sdk.helpers._typing import (
     is_uniform_list,
 )
 
-from tap_generic_rest.drift import allowed_classes, declared_types
+from tap_generic_rest.records.drift import allowed_classes, declared_types
 
 #: A value may have a type its schema does not allow: look closer (``drift.find_drift``).
 DRIFT = 1

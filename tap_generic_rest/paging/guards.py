@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tap_generic_rest.errors import PaginationError
-from tap_generic_rest.payload import select_records
+from tap_generic_rest.http.body import select_records
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Sequence
@@ -46,7 +46,7 @@ MIN_REMEMBERED = 100
 #: Pages in a row that bring no new record before the server is taken as looping.
 MAX_STALE_PAGES = 1
 
-_logger = logging.getLogger("tap_generic_rest.guards")
+_logger = logging.getLogger("tap_generic_rest.paging.guards")
 
 
 def _digest(value: Any) -> bytes:

@@ -14,7 +14,7 @@ from itertools import chain, compress, repeat
 from operator import is_, itemgetter, ne
 from typing import Any
 
-from tap_generic_rest.checks.rules import (
+from tap_generic_rest.records.checks.rules import (
     BOTH,
     JSON_CLASSES,
     MAX_INLINE_DEPTH,

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 
 from singer_sdk.singerlib import Catalog
 
-from tap_generic_rest.auth import BasicAuth, origin_of
+from tap_generic_rest.http.authenticators import BasicAuth, origin_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from tap_generic_rest.registry import Source
+    from tap_generic_rest.source import Source
 
 #: An HTTP header name (RFC 9110 token).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

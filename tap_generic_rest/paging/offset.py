@@ -1,73 +1,34 @@
-"""Paginators and paging specs.
-
-A *paging spec* is what a stream declares (``OffsetPaging(limit_param="count",
-page_size=1)``): parameter names and the seed's page size. It builds a fresh
-*paginator*, a small subclass of an SDK paginator, for each run of a stream, and
-turns a page token into query parameters.
-
-The rules for when paging stops live in :func:`page_end`; the guards against
-servers that would make paging loop or repeat records live in
-:mod:`tap_generic_rest.guards` (a repeated page, records moved by a changing
-dataset) and in the paginators (a repeated next URL, a next URL on another host).
-"""
+"""Offset/limit and Jira-style ``startAt``/``maxResults`` paging (the token is the next offset)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-from urllib.parse import ParseResult, urljoin
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.pagination import (
     BaseAPIPaginator,
-    BaseHATEOASPaginator,
-    SinglePagePaginator,
 )
 from singer_sdk.pagination import (
     OffsetPaginator as SDKOffsetPaginator,
 )
 from typing_extensions import override
 
-from tap_generic_rest.auth import origin_of
-from tap_generic_rest.errors import ForeignHostError, PaginationError
-from tap_generic_rest.guards import PageGuard
-from tap_generic_rest.payload import json_body, lookup, select_records
+from tap_generic_rest.errors import PaginationError
+from tap_generic_rest.http.body import json_body, lookup, select_records
+from tap_generic_rest.paging.guards import PageGuard
+from tap_generic_rest.paging.shared import (
+    StreamPages,
+    as_int,
+    page_end,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import requests
 
-_logger = logging.getLogger("tap_generic_rest.pagination")
-
-
-def page_end(
-    received: int, requested: int, start: int, total: int | None, *, trust_short: bool = True
-) -> str | None:
-    """Why a page ends the stream (empty, the reported total reached, short), or None.
-
-    The one stop rule of offset and startAt paging. A reported total is
-    authoritative: a server that silently caps the page size (chat caps ``count``
-    at 100) sends short pages that are not the last one. Without a total, a short
-    page ends the stream only when ``trust_short``: the paginator trusts it once it
-    knows what a full page holds (see :class:`OffsetPaginator`).
-    """
-    if received == 0:
-        return "empty page"
-    if total is not None:
-        return f"total of {total} reached" if start + received >= total else None
-    if received < requested and trust_short:
-        return f"short page ({received} of {requested} records)"
-    return None
-
-
-def is_last_page(received: int, requested: int, start: int, total: int | None) -> bool:
-    """Whether a page ends the stream, by :func:`page_end` (short pages trusted)."""
-    return page_end(received, requested, start, total) is not None
-
-
-def _as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+_logger = logging.getLogger("tap_generic_rest.paging.offset")
 
 
 class OffsetPaginator(PageGuard, SDKOffsetPaginator):
@@ -118,7 +79,7 @@ class OffsetPaginator(PageGuard, SDKOffsetPaginator):
 
     def page_total(self, body: Any) -> int | None:
         """The total the server reports, if any."""
-        return _as_int(lookup(body, self.total_key)) if self.total_key else None
+        return as_int(lookup(body, self.total_key)) if self.total_key else None
 
     @override
     def has_more(self, response: requests.Response) -> bool:
@@ -194,15 +155,15 @@ class StartAtPaginator(OffsetPaginator):
 
     @override
     def page_limit(self, body: Any) -> int:
-        return _as_int(lookup(body, "maxResults")) or self.page_size
+        return as_int(lookup(body, "maxResults")) or self.page_size
 
     @override
     def page_total(self, body: Any) -> int | None:
-        return _as_int(lookup(body, "total"))
+        return as_int(lookup(body, "total"))
 
     @override
     def _check(self, response: requests.Response, records: list[Any]) -> list[Any]:
-        start = _as_int(lookup(json_body(response), "startAt"))
+        start = as_int(lookup(json_body(response), "startAt"))
         if start is not None and start != self.current_value:
             msg = (
                 f"stream '{self.stream}': asked for startAt={self.current_value} "
@@ -218,108 +179,6 @@ class StartAtPaginator(OffsetPaginator):
             self.end_reason = "isLast"
             return False
         return more
-
-
-class NextUrlPaginator(PageGuard, BaseHATEOASPaginator):
-    """Follows the full URL found at ``next_key`` (``paging.next``) until it is absent.
-
-    The URL is used as the server wrote it, own query string included. A URL on
-    another origin than ``base_url`` or one seen before stops the stream with an
-    error rather than leaking credentials or looping.
-    """
-
-    def __init__(
-        self,
-        *,
-        next_key: str,
-        origin: str,
-        stream: str,
-        records_key: str = "data",
-        primary_keys: Sequence[str] = (),
-    ) -> None:
-        super().__init__()
-        self.next_key = next_key
-        self.origin = origin
-        self.stream = stream
-        self.records_key = records_key
-        self._seen: set[str] = set()
-        #: Why the last page ended the stream (None while it goes on).
-        self.end_reason: str | None = None
-        self._reset_guard(primary_keys)
-
-    def find_link(self, response: requests.Response) -> Any:
-        """The next page's link as the response gives it (None or empty: the last page)."""
-        return lookup(json_body(response), self.next_key)
-
-    @override
-    def get_next_url(self, response: requests.Response) -> str | None:
-        link = self.find_link(response)
-        if not link or not isinstance(link, str):
-            self.check_page(response)
-            self.end_reason = "next URL absent"
-            return None
-        url = urljoin(response.url, link)
-        if origin_of(url) != self.origin:
-            msg = (
-                f"stream '{self.stream}': the next page is on {origin_of(url)}, not on "
-                f"{self.origin} (the base_url host); refusing to follow it"
-            )
-            raise ForeignHostError(msg)
-        if url in self._seen:
-            msg = f"stream '{self.stream}': the server sent the same next-page URL twice"
-            raise PaginationError(msg)
-        self.check_page(response)
-        self._seen.add(url)
-        return url
-
-
-# --- paging specs: what a stream declares ---------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamPages:
-    """What a paginator is made for: the stream, where its records are, how many a page asks."""
-
-    stream: str
-    records_key: str
-    page_size: int = 0
-    #: The base URL's scheme and host: next-page URLs must stay on it.
-    origin: str = ""
-    primary_keys: Sequence[str] = ()
-
-
-class Paging(Protocol):
-    """How a stream pages: builds paginators and the query for a page token."""
-
-    @property
-    def page_size(self) -> int:
-        """The seed's page size (0 where the stream does not page by size)."""
-        ...
-
-    #: Whether the tokens of later pages can be computed before earlier pages arrive.
-    prefetchable: ClassVar[bool]
-
-    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:
-        """A fresh paginator for one run of a stream."""
-        ...
-
-    def url_params(self, token: Any, page_size: int) -> dict[str, Any]:
-        """Query parameters for the page ``token`` designates."""
-        ...
-
-
-@dataclass(frozen=True)
-class SinglePage:
-    """One request, no paging parameters."""
-
-    page_size: int = 0
-    prefetchable: ClassVar[bool] = False
-
-    def new_paginator(self, of: StreamPages | None = None) -> BaseAPIPaginator[Any]:  # noqa: D102
-        return SinglePagePaginator()
-
-    def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
-        return {}
 
 
 @dataclass(frozen=True)
@@ -358,27 +217,3 @@ class StartAtPaging(OffsetPaging):
     offset_param: str = "startAt"
     limit_param: str = "maxResults"
     paginator_class: ClassVar[type[OffsetPaginator]] = StartAtPaginator
-
-
-@dataclass(frozen=True)
-class NextUrlPaging:
-    """Follow the URL at ``next_key``; the first request may set the page size."""
-
-    next_key: str = "paging.next"
-    limit_param: str | None = None
-    page_size: int = 0
-    prefetchable: ClassVar[bool] = False
-
-    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
-        return NextUrlPaginator(
-            next_key=self.next_key,
-            origin=of.origin,
-            stream=of.stream,
-            records_key=of.records_key,
-            primary_keys=of.primary_keys,
-        )
-
-    def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
-        if isinstance(token, ParseResult) or not (self.limit_param and page_size):
-            return {}
-        return {self.limit_param: page_size}

@@ -3,10 +3,10 @@
 A stream declares *how* its API can be asked for changes with an :class:`Incremental` spec
 (the replication key, the query parameter that carries the bookmark and its format, constant
 parameters such as a sort order, whether records arrive sorted by the key, where deleted records
-are listed); the stream base class (``client.py``) does the rest for every stream alike, from the
-SDK's own state: the bookmark, ``start_date`` and ``lookback_seconds`` give a :class:`ReadWindow`
-for the run, which builds the request filter, drops records before the window where the API
-cannot filter, and turns listed deletions into ``_sdc_deleted_at`` records.
+are listed); the stream base class (``stream/base.py``) does the rest for every stream alike,
+from the SDK's own state: the bookmark, ``start_date`` and ``lookback_seconds`` give a
+:class:`ReadWindow` for the run, which builds the request filter, drops records before the
+window where the API cannot filter, and turns listed deletions into ``_sdc_deleted_at`` records.
 
 A bookmark never passes a record that was not emitted: the SDK advances it from emitted records
 only; sorted streams (the API sorts by the key) advance it as they go and write STATE every
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-from tap_generic_rest.payload import lookup
+from tap_generic_rest.http.body import lookup
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -17,7 +17,7 @@ Two decoders, one result: every value exactly as the server sent it.
   a ``Decimal``.
 
 Values orjson cannot write (a ``Decimal``, a huge integer, a lone surrogate) send
-their record down the SDK's writer, which writes them exactly (see ``emit.py``).
+their record down the SDK's writer, which writes them exactly (see ``records/writer.py``).
 
 Envelopes: a body that is an object holds the records at the stream's selector
 (``data``, ``update``, ``paging``-style envelopes of the seeds). A body that is a

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.helpers._catalog import get_selected_schema
 from typing_extensions import override
 
-from tap_generic_rest.checks import (
+from tap_generic_rest.records.checks import (
     CONFORM,
     DRIFT,
     PageCheck,
     compile_page_check,
     compile_record_check,
 )
-from tap_generic_rest.drift import find_drift, widen
-from tap_generic_rest.retrying import RetryingStream
+from tap_generic_rest.records.drift import find_drift, widen
+from tap_generic_rest.stream.retrying import RetryingStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

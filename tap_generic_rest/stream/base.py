@@ -4,58 +4,58 @@ A stream class only declares attributes (``name``, ``path``, ``records_key``,
 ``primary_keys``, ``paging``); everything else is said once, from the source the tap
 is configured for, in layers of one concern each:
 
-* ``incremental_stream.py``: what one run reads (bookmarks, windows, deletions);
-* ``retrying.py``: how requests are retried (the source's policy, the rate gate);
-* ``widening.py``: values the schema does not allow, and the SCHEMA messages;
+* ``stream/incremental.py``: what one run reads (bookmarks, windows, deletions);
+* ``stream/retrying.py``: how requests are retried (the source's policy, the rate gate);
+* ``stream/widening.py``: values the schema does not allow, and the SCHEMA messages;
 * here: requests (URL, authentication, paging, deadlines), responses (status,
-  records, guards) and the records' way out (a page at a time, ``page_loop.py``).
+  records, guards) and the records' way out (a page at a time, ``stream/page_loop.py``).
 """
 
 from __future__ import annotations
 
-import copy
 import importlib.metadata
-import importlib.resources
 from functools import cached_property
 from http import HTTPStatus
 from itertools import chain, repeat
 from operator import methodcaller
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.schema.source import SchemaDirectory
 from typing_extensions import override
 
-from tap_generic_rest import interrupt, page_loop, transport
-from tap_generic_rest.checks import CONFORM
-from tap_generic_rest.drift import json_type
-from tap_generic_rest.emit import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
+from tap_generic_rest import interrupt
+from tap_generic_rest.cli.logs import quiet_expected_failures
 from tap_generic_rest.errors import ResponseShapeError
-from tap_generic_rest.guards import PageGuard
-from tap_generic_rest.incremental import DELETED_AT, DELETED_AT_SCHEMA, Incremental
-from tap_generic_rest.logs import quiet_expected_failures
-from tap_generic_rest.page_loop import pages_one_by_one
-from tap_generic_rest.pagination import Paging, SinglePage, StreamPages
-from tap_generic_rest.payload import BodyNotJSONError, json_body, select_records
-from tap_generic_rest.prefetch import (
+from tap_generic_rest.http import transport
+from tap_generic_rest.http.body import BodyNotJSONError, json_body, select_records
+from tap_generic_rest.paging import Paging, SinglePage, StreamPages
+from tap_generic_rest.paging.guards import PageGuard
+from tap_generic_rest.records.checks import CONFORM
+from tap_generic_rest.records.drift import json_type
+from tap_generic_rest.records.writer import FastSingerWriter, RecordEmitter, gc_tuned_for_streaming
+from tap_generic_rest.redact import excerpt, redact
+from tap_generic_rest.source import source_of
+from tap_generic_rest.stream import page_loop
+from tap_generic_rest.stream.page_loop import pages_one_by_one
+from tap_generic_rest.stream.prefetch import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
     Prefetcher,
     worker_session,
 )
-from tap_generic_rest.redact import excerpt, redact
-from tap_generic_rest.widening import WideningStream
+from tap_generic_rest.stream.schemas import SourceStreamSchema, schemas_dir
+from tap_generic_rest.stream.widening import WideningStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
 
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
-    from tap_generic_rest.registry import Source
-    from tap_generic_rest.tap import TapGenericRest
+    from tap_generic_rest.source import Source
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
@@ -66,38 +66,6 @@ def _version() -> str:
         return importlib.metadata.version("tap-generic-rest")
     except importlib.metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-def schemas_dir() -> Path:
-    """The schema folder: inside the installed package, or the repository's top level."""
-    packaged = importlib.resources.files("tap_generic_rest") / "schemas"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "schemas"
-
-
-class SourceStreamSchema(StreamSchema[str]):
-    """Loads ``schemas/<source>/<stream>.json`` for the stream it is read from.
-
-    Each stream gets its own copy: a stream widens its schema when the server sends
-    a type it does not allow (``GenericRestStream.admit``), and that must not leak
-    into another stream or another run in the same process.
-    """
-
-    @override
-    def get_stream_schema(self, stream: Any, stream_class: Any) -> dict[str, Any]:
-        own: dict[str, Any] | None = stream.__dict__.get("_own_schema")
-        if own is None:
-            own = stream.__dict__["_own_schema"] = copy.deepcopy(
-                self.schema_source.get_schema(
-                    f"{stream.source_name}/{stream.name}", key_properties=stream.primary_keys
-                )
-            )
-            spec: Incremental | None = getattr(stream_class, "incremental", None)
-            if spec is not None and spec.deletions:
-                # Deleted records carry the Singer deletion field: declared, so targets see it.
-                own["properties"].setdefault(DELETED_AT, dict(DELETED_AT_SCHEMA))
-        return own
 
 
 def _json_kind(value: Any) -> str:
@@ -125,10 +93,10 @@ class GenericRestStream(WideningStream):
     # A redirect could forward our custom auth headers to another host; fail instead.
     allow_redirects = False
 
-    def __init__(self, tap: TapGenericRest) -> None:
-        self.source: Source = tap.source
+    def __init__(self, tap: Tap) -> None:
+        self.source: Source = source_of(tap)
         super().__init__(tap=tap)
-        # A session whose connections the request deadline can cut (see transport.py).
+        # A session whose connections the request deadline can cut (see http/transport.py).
         self._requests_session = transport.new_session()
         #: The current paginator's guards, checked on each page before its records are used.
         self._page_guard: PageGuard | None = None
@@ -231,7 +199,7 @@ class GenericRestStream(WideningStream):
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        """The SDK's one request, sent within the deadline and the size cap (transport.py)."""
+        """The SDK's one request, sent within the deadline and the size cap (http/transport.py)."""
         self.stats.request()  # every try of the sequential loop and of the prefetcher
         authenticated = self.authenticator(prepared_request)
         path = (authenticated.path_url or self.path).split("?", 1)[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_generic_rest.checks.rules import (
+from tap_generic_rest.records.checks.rules import (
     BOTH,
     CONFORM,
     JSON_CLASSES,

@@ -5,7 +5,7 @@ Here the settings schema is checked with jsonschema, then what a schema cannot s
 ``source`` or ``spec`` (a spec is compiled, no request made), ``base_url``,
 ``start_date``, the credentials the source's authentication needs, and the source's
 own checks. The tap runs them before it reads anything else (``TapGenericRest``), and
-so does the command line before the SDK reads the input files (``inputs.py``).
+so does the command line before the SDK reads the input files (``config/input_files.py``).
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft7Validator
 
+from tap_generic_rest.config.refusals import base_url_errors, credential_errors
+from tap_generic_rest.config.settings import type_words, with_numbers
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.incremental import to_moment
-from tap_generic_rest.refuse import base_url_errors, credential_errors
-from tap_generic_rest.registry import get_source
-from tap_generic_rest.settings import type_words, with_numbers
+from tap_generic_rest.sources import get_source
 from tap_generic_rest.spec import compile_spec
+from tap_generic_rest.stream.replication import to_moment
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tap_generic_rest.registry import Source
+    from tap_generic_rest.source import Source
 
 
 def configured_source(config: Mapping[str, Any]) -> Source:

@@ -1,8 +1,8 @@
 """One check per record for both questions a record raises before it is written.
 
-* Drift (``drift.py``): may a value have a JSON type the schema does not allow?
+* Drift (``records/drift.py``): may a value have a JSON type the schema does not allow?
   Then the stream looks closer (``find_drift``) and widens the schema.
-* Conformance (``emit.py``): could the SDK's ``conform_record_data_types`` change
+* Conformance (``records/writer.py``): could the SDK's ``conform_record_data_types`` change
   the record (a boolean-only property holding something else than true, false or
   null; undeclared keys of an object whose ``additionalProperties`` is unset)?
   Then the record goes through the SDK's own conformance.
@@ -36,9 +36,9 @@ fit (an integral float in an integer field), a record flagged for conformance go
 the SDK's slower but exact way.
 """
 
-from tap_generic_rest.checks.generated import compile_record_check
-from tap_generic_rest.checks.pages import MAX_LAYOUTS, PageCheck, compile_page_check
-from tap_generic_rest.checks.rules import BOTH, CONFORM, DRIFT, MAX_REMEMBERED, ValueCheck
+from tap_generic_rest.records.checks.generated import compile_record_check
+from tap_generic_rest.records.checks.pages import MAX_LAYOUTS, PageCheck, compile_page_check
+from tap_generic_rest.records.checks.rules import BOTH, CONFORM, DRIFT, MAX_REMEMBERED, ValueCheck
 
 __all__ = [
     "BOTH",

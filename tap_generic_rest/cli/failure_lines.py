@@ -24,7 +24,7 @@ from singer_sdk.exceptions import (
 )
 
 from tap_generic_rest.errors import TapError
-from tap_generic_rest.transport import DeadlineExceededError
+from tap_generic_rest.http.transport import DeadlineExceededError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

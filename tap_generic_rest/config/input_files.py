@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from jsonschema import Draft7Validator, SchemaError
 
-from tap_generic_rest.config_checks import config_errors, configured_source
+from tap_generic_rest.config.refusals import catalog_errors
+from tap_generic_rest.config.validate import config_errors, configured_source
 from tap_generic_rest.errors import ConfigError, InputFileError
-from tap_generic_rest.refuse import catalog_errors
 from tap_generic_rest.tap import TapGenericRest
 
 if TYPE_CHECKING:
