@@ -37,6 +37,8 @@ class MockApi:
         self.requests: list[dict[str, Any]] = []
         self.tokens_issued = 0
         self.events = list(ITEMS)
+        #: What ``/api/parents`` serves (a test sets it).
+        self.parents: list[Any] = []
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -150,6 +152,10 @@ class MockApi:
             return 200, {"data": ITEMS[offset : offset + 2] if offset < 4 else None}, {}
         if name == "search":
             return self.search(body or {})
+        if name == "parents":
+            return 200, self.parents, {}
+        if name == "children":  # /api/children/<segment>/details
+            return 200, [{"segment": rest[0] if rest else None, "parts": len(rest)}], {}
         if name == "ids":  # ids of which one has no item (a 404 for its detail)
             return 200, [{"id": 1}, {"id": 99}, {"id": 2}], {}
         if name == "unready":
