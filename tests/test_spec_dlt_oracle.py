@@ -79,6 +79,34 @@ PAGINATED = [
     ),
     pytest.param(
         {
+            "name": "hasmore",
+            "endpoint": {
+                "paginator": {
+                    "type": "offset",
+                    "limit": 4,
+                    "total_path": None,
+                    "has_more_path": "meta.more",
+                }
+            },
+        },
+        id="offset-has-more",
+    ),
+    pytest.param(
+        {
+            "name": "pagesmore",
+            "endpoint": {
+                "paginator": {
+                    "type": "page_number",
+                    "base_page": 1,
+                    "total_path": None,
+                    "has_more_path": "has_more",
+                }
+            },
+        },
+        id="page-number-has-more",
+    ),
+    pytest.param(
+        {
             "name": "link",
             "endpoint": {
                 "path": "link",

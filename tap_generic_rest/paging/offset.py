@@ -20,6 +20,7 @@ from tap_generic_rest.paging.guards import PageGuard
 from tap_generic_rest.paging.shared import (
     StreamPages,
     as_int,
+    no_more,
     page_end,
 )
 
@@ -228,6 +229,9 @@ class DltOffsetPaginator(OffsetPaginator):
     each page); the page guards are :class:`OffsetPaginator`'s.
     """
 
+    #: Where the body says whether more pages follow (set by DltOffsetPaging).
+    has_more_key: str | None = None
+
     @override
     def has_more(self, response: requests.Response) -> bool:
         records = self.check_page(response)
@@ -240,6 +244,8 @@ class DltOffsetPaginator(OffsetPaginator):
             self.end_reason = f"total of {total} reached"
         elif self.maximum_offset is not None and following >= self.maximum_offset:
             self.end_reason = f"maximum offset {self.maximum_offset} reached"
+        elif self.has_more_key and no_more(lookup(json_body(response), self.has_more_key)):
+            self.end_reason = f"{self.has_more_key} says no more"
         else:
             self.end_reason = None
         return self.end_reason is None
@@ -249,4 +255,12 @@ class DltOffsetPaginator(OffsetPaginator):
 class DltOffsetPaging(OffsetPaging):
     """A spec's ``offset`` paginator, stopping where dlt's stops."""
 
+    #: Where the body says whether more pages follow (dlt's ``has_more_path``).
+    has_more_key: str | None = None
     paginator_class: ClassVar[type[OffsetPaginator]] = DltOffsetPaginator
+
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
+        paginator = super().new_paginator(of)
+        if isinstance(paginator, DltOffsetPaginator):
+            paginator.has_more_key = self.has_more_key
+        return paginator

@@ -23,11 +23,12 @@ from tap_generic_rest.spec.endpoint import (
     parent_of,
     response_actions,
 )
+from tap_generic_rest.spec.incremental import incremental_spec, record_keys
 from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
 from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
 from tap_generic_rest.spec.streams import PLACEHOLDER, SpecStream
 from tap_generic_rest.spec.validate import validate
-from tap_generic_rest.spec.values import Resolver, fail, jsonpath, nonempty
+from tap_generic_rest.spec.values import Resolver, fail
 from tap_generic_rest.spec.values import selector as jsonpath_selector
 
 if TYPE_CHECKING:
@@ -35,14 +36,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _PARENT = re.compile(r"^resources\.([^.]+)\.(.+)$")
-#: dlt's incremental options the tap reads only at their defaults (anything else refused).
-_INCREMENTAL_DEFAULTS: dict[str, Any] = {
-    "last_value_func": "max",
-    "range_start": "closed",
-    "range_end": "open",
-    "lag": 0,
-    "allow_external_schedulers": False,
-}
 
 
 def compile_spec(config: Mapping[str, Any]) -> Source:
@@ -216,7 +209,7 @@ class _Compiler:
             "payload_as_json": endpoint.get("data") is None,
             "response_actions": response_actions(endpoint.get("response_actions"), where),
         }
-        attrs.update(self.keys(raw, where))
+        attrs.update(record_keys(raw, where))
         if "error_handler" in endpoint:
             attrs["retry"] = compile_retry(
                 endpoint["error_handler"], f"{where}: endpoint.error_handler"
@@ -230,7 +223,7 @@ class _Compiler:
         bound = bind(path, raw_params, incremental=has_incremental, where=where)
         params, incremental = self.params(bound.params, where)
         if endpoint.get("incremental") is not None:
-            declared = self.incremental_spec(endpoint["incremental"], where)
+            declared = incremental_spec(endpoint["incremental"], where, self.resolve)
             if incremental:  # a param's incremental wins, as in dlt; the endpoint's adds the end
                 declared = {**declared, **{k: v for k, v in incremental.items() if v is not None}}
             incremental = declared
@@ -281,28 +274,6 @@ class _Compiler:
         path = folder / "schemas" / f"{name}.json"
         return path if path.is_file() else None
 
-    def keys(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-        key = raw.get("primary_key")
-        if key is None:
-            primary: tuple[str, ...] = ()
-        elif isinstance(key, str):
-            primary = (key,)
-        elif isinstance(key, list) and all(isinstance(k, str) for k in key):
-            primary = tuple(key)
-        else:
-            raise fail(where, "primary_key: must be a name or a list of names")
-        disposition = raw.get("write_disposition", "append")
-        if isinstance(disposition, dict):
-            disposition = disposition.get("disposition", "append")
-        if disposition not in ("append", "merge", "replace"):
-            raise fail(
-                where, f"write_disposition: unknown '{disposition}' (append, merge, replace)"
-            )
-        return {
-            "write_disposition": disposition,
-            "primary_keys": () if disposition == "append" else primary,
-        }
-
     # --- paging and retries ----------------------------------------------------------
 
     # --- params, incremental, parents --------------------------------------------------
@@ -315,7 +286,7 @@ class _Compiler:
         for name, value in raw.items():
             key = f"{where}: endpoint.params.{name}"
             if isinstance(value, dict) and value.get("type") == "incremental":
-                incremental = self.incremental_spec({**value, "start_param": name}, where)
+                incremental = incremental_spec({**value, "start_param": name}, where, self.resolve)
             elif isinstance(value, Reference):
                 resolved = self.resolve(value, key)
                 if value.secret:
@@ -326,32 +297,6 @@ class _Compiler:
             else:
                 raise fail(key, "must be a string, a number or a placeholder")
         return params, incremental
-
-    def incremental_spec(self, raw: Any, where: str) -> dict[str, Any]:
-        """Dlt's incremental: the cursor field, where it starts, and the window's end."""
-        key = f"{where}: endpoint.incremental"
-        if not isinstance(raw, dict):
-            raise fail(key, "must be an object with a cursor_path")
-        field = jsonpath(raw.get("cursor_path"), f"{key}.cursor_path")
-        if not field or "." in field:
-            raise fail(f"{key}.cursor_path", "must name a top-level field of the records")
-        for name, default in _INCREMENTAL_DEFAULTS.items():
-            if raw.get(name) is not None and raw[name] != default:
-                raise fail(f"{key}.{name}", f"only {default!r} (dlt's default) is supported")
-        start_param, end_param = raw.get("start_param"), raw.get("end_param")
-        initial = self.resolve(raw.get("initial_value"), f"{key}.initial_value")
-        end = self.resolve(raw.get("end_value"), f"{key}.end_value")
-        if end is not None and initial is None:
-            raise fail(f"{key}.end_value", "needs an initial_value (as in dlt)")
-        return {
-            "replication_key": field,
-            "initial_value": initial,
-            "end_value": end,
-            "start_param": None
-            if start_param is None
-            else nonempty(start_param, f"{key}.start_param"),
-            "end_param": None if end_param is None else nonempty(end_param, f"{key}.end_param"),
-        }
 
     @staticmethod
     def context_key(placeholder: str) -> str:

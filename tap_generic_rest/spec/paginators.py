@@ -19,6 +19,7 @@ from tap_generic_rest.paging import (
     Paging,
     ResponseHeader,
     SinglePage,
+    no_more,
 )
 from tap_generic_rest.spec.template import compile_template, is_template
 from tap_generic_rest.spec.values import fail, integer, jsonpath, nonempty
@@ -105,13 +106,22 @@ def _in_body(paging: Paging, raw: Mapping[str, Any], kind: str, where: str) -> P
 def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
     """Offset or page-number paging."""
     get = raw.get
+    more = get("has_more_path")
+    has_more_key = None if more is None else jsonpath(more, f"{where}.has_more_path")
     if kind == "offset":
         total = get("total_path", "total")
         total_key = jsonpath(total, f"{where}.total_path") if total else None
         maximum = get("maximum_offset")
-        if get("stop_after_empty_page", True) is False and total_key is None and maximum is None:
+        if (
+            get("stop_after_empty_page", True) is False
+            and total_key is None
+            and maximum is None
+            and has_more_key is None
+        ):
             raise fail(
-                where, "one of total_path, maximum_offset or stop_after_empty_page is needed"
+                where,
+                "one of total_path, maximum_offset, has_more_path or stop_after_empty_page "
+                "is needed",
             )
         return DltOffsetPaging(
             page_size=integer(get("limit"), f"{where}.limit", 1),
@@ -122,6 +132,7 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
             maximum_offset=None
             if maximum is None
             else integer(maximum, f"{where}.maximum_offset", 1),
+            has_more_key=has_more_key,
         )
     total = get("total_path", "total")
     maximum = get("maximum_page")
@@ -132,6 +143,7 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
         start=None if start is None else integer(start, f"{where}.page"),
         total_key=jsonpath(total, f"{where}.total_path") if total else None,
         maximum_page=None if maximum is None else integer(maximum, f"{where}.maximum_page", 1),
+        has_more_key=has_more_key,
     )
 
 
@@ -161,15 +173,12 @@ def _cursor(raw: Mapping[str, Any], where: str) -> Paging:
 
 @dataclass(frozen=True)
 class _NoMore:
-    """Stops when the value at ``has_more_path`` is false (dlt reads 'false' strings too)."""
+    """Stops when the value at ``has_more_path`` says there are no more pages."""
 
     more: BodyPath
 
     def __call__(self, response: requests.Response) -> bool:
-        value = self.more(response)
-        if isinstance(value, str):
-            return value.strip().lower() in ("false", "0", "no", "off", "n", "f")
-        return value is False or value == 0
+        return no_more(self.more(response))
 
 
 def compile_retry(raw: Any, where: str) -> RetryPolicy:
