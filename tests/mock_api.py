@@ -144,6 +144,11 @@ class MockApi:
                 {"data": ITEMS[(page - 1) * 4 : page * 4], "has_more": page * 4 < len(ITEMS)},
                 {},
             )
+        if name == "gaplink":  # page 2 of 3 holds no record, but links on
+            page = int(q.get("page", 1))
+            data = {1: ITEMS[:3], 2: [], 3: ITEMS[3:5]}[page]
+            following = f"{self.origin}/api/gaplink?page={page + 1}" if page < 3 else None
+            return 200, {"data": data, "next": following}, {}
         if name == "pages":
             return self.pages(q)
         if name == "link":

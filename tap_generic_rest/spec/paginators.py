@@ -67,14 +67,14 @@ def compile_paging(raw: Any, where: str) -> Paging:  # noqa: PLR0911  (one per d
         return _in_body(_numbered(kind, raw, where), raw, kind, where)
     if kind in ("json_link", "json_response"):  # json_response: dlt's older name
         path = jsonpath(raw.get("next_url_path", "next"), f"{where}.next_url_path")
-        return LinkPaging(BodyPath(path))
+        return LinkPaging(BodyPath(path), empty_pages_go_on=True)
     if kind == "header_link":
         rel = nonempty(raw.get("links_next_key", "next"), f"{where}.links_next_key")
-        return LinkPaging(LinkHeader(rel))
+        return LinkPaging(LinkHeader(rel), empty_pages_go_on=True)
     if kind == "header_cursor":
         header = nonempty(raw.get("cursor_key", "next"), f"{where}.cursor_key")
         param = nonempty(raw.get("cursor_param", "cursor"), f"{where}.cursor_param")
-        return CursorPaging(ResponseHeader(header), param)
+        return CursorPaging(ResponseHeader(header), param, empty_pages_go_on=True)
     if kind == "cursor":
         return _in_body(_cursor(raw, where), raw, kind, where)
     raise fail(f"{where}.type", f"unknown paginator '{kind}' (known: {', '.join(PAGINATORS)})")
@@ -168,7 +168,8 @@ def _cursor(raw: Mapping[str, Any], where: str) -> Paging:
     more = raw.get("has_more_path")
     if more is not None and stop is None:
         stop = _NoMore(BodyPath(jsonpath(more, f"{where}.has_more_path")))
-    return CursorPaging(BodyPath(path), param, stop)
+    go_on = raw.get("stop_after_empty_page", False) is not True  # dlt's cursor default: go on
+    return CursorPaging(BodyPath(path), param, stop, empty_pages_go_on=go_on)
 
 
 @dataclass(frozen=True)
