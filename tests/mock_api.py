@@ -149,6 +149,10 @@ class MockApi:
             data = {1: ITEMS[:3], 2: [], 3: ITEMS[3:5]}[page]
             following = f"{self.origin}/api/gaplink?page={page + 1}" if page < 3 else None
             return 200, {"data": data, "next": following}, {}
+        if name == "gapoffset":  # offset 3 holds no record, the total says more follow
+            offset, limit = int(q.get("offset", 0)), int(q.get("limit", 3))
+            data = [] if offset == 3 else ITEMS[offset : offset + limit]
+            return 200, {"data": data, "total": 9}, {}
         if name == "pages":
             return self.pages(q)
         if name == "link":

@@ -83,6 +83,15 @@ PAGINATED = [
     ),
     pytest.param(
         {
+            "name": "gapoffset",
+            "endpoint": {
+                "paginator": {"type": "offset", "limit": 3, "stop_after_empty_page": False}
+            },
+        },
+        id="offset-past-an-empty-page",
+    ),
+    pytest.param(
+        {
             "name": "hasmore",
             "endpoint": {
                 "paginator": {

@@ -54,7 +54,10 @@ class PageNumberPaginator(PageGuard, BaseAPIPaginator[int]):
     @override
     def has_more(self, response: requests.Response) -> bool:
         self.check_page(response)
-        if not select_records(response, self.records_key, self.stream):
+        if (
+            not select_records(response, self.records_key, self.stream)
+            and not self.empty_pages_go_on
+        ):
             return False
         following = self.current_value + 1
         if self.has_more_key and no_more(lookup(json_body(response), self.has_more_key)):
@@ -85,6 +88,8 @@ class PageNumberPaging:
     page_size: int = 0
     #: Where the body says whether more pages follow (dlt's ``has_more_path``).
     has_more_key: str | None = None
+    #: dlt's ``stop_after_empty_page``: False pages on past an empty page (to the total).
+    stop_after_empty_page: bool = True
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
@@ -98,6 +103,7 @@ class PageNumberPaging:
             primary_keys=of.primary_keys,
         )
         paginator.has_more_key = self.has_more_key
+        paginator.empty_pages_go_on = not self.stop_after_empty_page
         return paginator
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102

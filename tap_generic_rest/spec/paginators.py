@@ -133,10 +133,21 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
             if maximum is None
             else integer(maximum, f"{where}.maximum_offset", 1),
             has_more_key=has_more_key,
+            stop_after_empty_page=get("stop_after_empty_page", True) is not False,
         )
     total = get("total_path", "total")
     maximum = get("maximum_page")
     start = get("page")
+    if (
+        get("stop_after_empty_page", True) is False
+        and not total
+        and maximum is None
+        and more is None
+    ):
+        raise fail(
+            where,
+            "one of total_path, maximum_page, has_more_path or stop_after_empty_page is needed",
+        )
     return PageNumberPaging(
         page_param=nonempty(get("page_param") or "page", f"{where}.page_param"),
         base_page=integer(get("base_page", 0), f"{where}.base_page"),
@@ -144,6 +155,7 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
         total_key=jsonpath(total, f"{where}.total_path") if total else None,
         maximum_page=None if maximum is None else integer(maximum, f"{where}.maximum_page", 1),
         has_more_key=has_more_key,
+        stop_after_empty_page=get("stop_after_empty_page", True) is not False,
     )
 
 
