@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
         print("usage: dlt_configs.py DLT_CHECKOUT [OUTPUT]", file=sys.stderr)
         return 2
     try:
-        import dlt  # noqa: F401, PLC0415  (the judge)
+        import dlt  # noqa: F401  (the judge)
     except ImportError:
         print(
             "dlt_configs.py: dlt is needed to judge the configurations: pip install -e '.[dev]'",
