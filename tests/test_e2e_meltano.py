@@ -518,6 +518,28 @@ def test_every_kind_of_setting_through_meltano_config_set(
     assert "unknown setting" not in done.stderr
 
 
+def test_meltano_config_list_shows_what_each_source_requires(meltano: Meltano) -> None:
+    """Without ``--all``, Meltano lists only the settings of the plugin's settings groups: each
+    source's extractor names that source's credentials (the README says so)."""
+    for name, source in all_sources().items():
+        done = subprocess.run(
+            [str(meltano.executable), "config", "list", f"tap-generic-rest--{name}"],
+            cwd=ROOT,
+            env=meltano.env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        required = sorted(["source", "base_url", *source.auth.settings])
+        assert f"Required settings: {', '.join(required)}" in done.stdout, done.stdout[-2000:]
+        hidden = re.search(r"Optional settings with default values: (\d+) hidden", done.stdout)
+        assert hidden, done.stdout[-2000:]
+        listed = int(hidden[1]) + len(required)
+        assert listed == len(plugins("extractors")["tap-generic-rest"]["settings"])
+
+
 # --- incremental runs with Meltano's own state ----------------------------------------------
 
 #: Per source: the incremental streams, their primary key, replication key and edited field.

@@ -10,6 +10,7 @@ drift example runs as written.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -98,3 +99,35 @@ def test_tricky_values_and_capped_pages_are_options(tmp_path: Path) -> None:
         )
     assert len(page.json()["data"]) == 7
     assert "_sandbox_tricky" in page.text
+
+
+def readme_drift_example() -> tuple[list[str], list[str]]:
+    """The README's drift example: the commands (after ``$``) and the lines they print."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("$ python -m sandbox") :]
+    lines = block[: block.index("```")].splitlines()
+    commands = [line[2:] for line in lines if line.startswith("$ ")]
+    printed = [line for line in lines if not line.startswith("$ ")]
+    return commands, printed[printed.index(next(p for p in printed if p.startswith("probe"))) :]
+
+
+def without_timings(lines: list[str]) -> list[str]:
+    """Lines with the milliseconds and the column widths they set left out."""
+    return [" ".join(re.sub(r"\d+ ms", "_ ms", line).split()) for line in lines]
+
+
+def test_the_readme_drift_example_is_what_its_commands_print(tmp_path: Path) -> None:
+    commands, printed = readme_drift_example()
+    assert commands[0].split()[:3] == ["python", "-m", "sandbox"]
+    options = commands[0].split()[3:]
+    assert options[:2] == ["--port", "8765"]
+    assert options[2:] == ["--drift", "--tap-configs", "sandbox-configs", "&"]
+    assert commands[1].split()[:3] == [
+        "tap-generic-rest",
+        "--config",
+        "sandbox-configs/tracker.json",
+    ]
+    with sandbox_cli(tmp_path, "--drift") as configs:  # on a free port: the output is the same
+        done = probe(configs / "tracker.json")
+    assert done.returncode == 1
+    assert without_timings(done.stdout.splitlines()) == without_timings(printed)
