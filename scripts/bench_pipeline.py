@@ -15,7 +15,7 @@ records/s and the ratio to the first one, then the tap alone (``meltano invoke``
 /dev/null) for scale. The machine may be shared: compare the ratios of one run.
 
     python scripts/bench_pipeline.py                       # 200,000 contacts, every config
-    python scripts/bench_pipeline.py --records 100000 --configs "meltano.yml,validate records"
+    python scripts/bench_pipeline.py --records 100000 --configs meltano.yml,validate-records
 """
 
 from __future__ import annotations
@@ -42,20 +42,20 @@ STREAM = "contacts"
 PAGE_SIZE = 100  # the source's own
 #: target-postgres settings over meltano.yml's, per configuration; ratios are to the first.
 CONFIGS: dict[str, dict[str, Any]] = {
-    "target defaults": {  # the target's own, for every setting meltano.yml sets
+    "target-defaults": {  # the target's own, for every setting meltano.yml sets
         "use_copy": False,
         "load_method": "append-only",
         "validate_records": True,
         "batch_size_rows": 10_000,
     },
     "meltano.yml": {},
-    "validate records": {"validate_records": True},
-    "INSERT, not COPY": {"use_copy": False},
-    "batch 10,000 rows": {"batch_size_rows": 10_000},
-    "batch 100,000 rows": {"batch_size_rows": 100_000},
+    "validate-records": {"validate_records": True},
+    "insert-not-copy": {"use_copy": False},
+    "batch-10000": {"batch_size_rows": 10_000},
+    "batch-100000": {"batch_size_rows": 100_000},
     "append-only": {"load_method": "append-only"},
-    "no record metadata": {"add_record_metadata": False, "activate_version": False},
-    "hard_delete": {"hard_delete": True},
+    "no-record-metadata": {"add_record_metadata": False, "activate_version": False},
+    "hard-delete": {"hard_delete": True},
 }
 
 
