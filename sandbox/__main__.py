@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -13,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from sandbox.api import Sandbox
 from sandbox.server import FAULTS
+from sandbox.sources import SOURCES
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -79,11 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE.STREAM[:PAGE_SIZE][?QUERY]",
         help="render a stream's pages before serving (QUERY: other parameters, e.g. sort=x)",
     )
+    # What real APIs send on a bad day (sandbox/oddities.py): each only when asked for, so
+    # that the sandbox as it starts serves records that fit the schemas (--probe exits 0).
     add(
-        "--no-undeclared-fields",
-        dest="undeclared_fields",
-        action="store_false",
-        help="serve only fields the schemas declare (no _sandbox_extra)",
+        "--undeclared-fields",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="every 8th record carries _sandbox_extra, a field no schema declares",
+    )
+    add("--drift", action="store_true", help="every 4th record holds wrong-typed values")
+    add("--tricky-values", action="store_true", help="odd JSON: huge numbers, lone surrogates")
+    add(
+        "--offset-page-cap",
+        type=int,
+        metavar="N",
+        help="helpdesk and statuspage send at most N records a page, and no total",
     )
     add(
         "--bare-arrays",
@@ -97,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="lean records where a stream has a lean shape (helpdesk.contacts), for benchmarks",
     )
     add("--ready-file", type=Path, help="write the URL here once listening")
+    add(
+        "--tap-configs",
+        type=Path,
+        metavar="DIR",
+        help="write DIR/<source>.json, a tap config for each source, once listening",
+    )
     return parser
 
 
@@ -116,10 +134,21 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         echo_errors=args.echo_errors,
         chat_count_cap=args.chat_count_cap,
         undeclared_fields=args.undeclared_fields,
+        drift=args.drift,
+        tricky_values=args.tricky_values,
+        offset_page_cap=args.offset_page_cap,
         bare_arrays=[name for name in args.bare_arrays.split(",") if name],
         lean=args.lean,
         log_requests=False,  # nobody reads the log of a long-running server
     )
+
+
+def write_tap_configs(sandbox: Sandbox, folder: Path) -> None:
+    """``<source>.json`` for each source: what ``tap-generic-rest --config`` needs for it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in SOURCES:
+        text = json.dumps(sandbox.tap_config(source), indent=2) + "\n"
+        (folder / f"{source}.json").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for source, stream, page_size, params in args.prerender:
             sandbox.prerender(source, stream, page_size, params)
+        if args.tap_configs:
+            write_tap_configs(sandbox, args.tap_configs)
         if args.ready_file:  # before the line: whoever reads the line may read the file
             partial = args.ready_file.with_name(args.ready_file.name + ".tmp")
             partial.write_text(sandbox.url + "\n")

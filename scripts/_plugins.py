@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -129,8 +130,15 @@ def ensure_plugins() -> Path:
         return meltano
 
 
-def meltano_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a ``meltano`` command: this one, without telemetry or colours."""
+def meltano_env(
+    extra: Mapping[str, str] | None = None, *, system_db: Path | None = None
+) -> dict[str, str]:
+    """Environment for a ``meltano`` command: this one, without telemetry or colours.
+
+    ``system_db``: Meltano's system database (its state and runs) in that file instead of
+    the project's ``.meltano/meltano.db``, so that runs made by tests and benchmarks never
+    show in ``meltano state list`` nor hand their state to a user's next run.
+    """
     env = dict(os.environ)
     # The caller's virtualenv must not leak into Meltano's or its plugins'.
     env.pop("VIRTUAL_ENV", None)
@@ -142,5 +150,20 @@ def meltano_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "NO_COLOR": "1",
         },
     )
+    if system_db is not None:
+        env["MELTANO_DATABASE_URI"] = f"sqlite:///{system_db}"
     env.update(extra or {})
     return env
+
+
+def project_state_ids(root: Path = ROOT) -> set[str]:
+    """The state ids and run names in the project's own Meltano system database."""
+    database = root / ".meltano" / "meltano.db"
+    if not database.is_file():
+        return set()
+    found: set[str] = set()
+    with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
+        for query in ("SELECT state_id FROM state", "SELECT job_name FROM runs"):
+            with contextlib.suppress(sqlite3.OperationalError):  # a table not made yet
+                found.update(str(name) for (name,) in db.execute(query))
+    return found

@@ -235,7 +235,7 @@ def _settings_schema() -> dict[str, Any]:
 
 
 class TapGenericRest(Tap):
-    """Singer tap for the five REST APIs described in the seeds, and for any spec'd one."""
+    """Singer tap for REST APIs: five built-in sources and any API written as a dlt spec."""
 
     name = "tap-generic-rest"
     config_jsonschema = _settings_schema()

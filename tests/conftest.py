@@ -47,3 +47,22 @@ def pages_ahead_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     from tap_generic_rest.stream.prefetch import Pace
 
     monkeypatch.setattr(Pace, "in_flight", property(lambda pace: pace.most))
+
+
+# --- The project's own Meltano state (issue 26): no test may write into it ---------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_meltano_state_untouched():
+    """``make test`` leaves no state id (nor run) in the project's ``.meltano/meltano.db``.
+
+    The Meltano tests keep Meltano's system database in a temporary folder; a test that ran
+    ``meltano run`` against the project's own would hand its sandbox bookmarks to the user's
+    next run of the same pipeline.
+    """
+    from scripts._plugins import project_state_ids
+
+    before = project_state_ids()
+    yield
+    added = project_state_ids() - before
+    assert not added, f"tests wrote into the project's own Meltano state: {sorted(added)}"

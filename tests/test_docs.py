@@ -57,3 +57,13 @@ def test_readmes_point_at_the_repositorys_own_reference():
         assert "docs/sources.md" in text, readme
         assert "SOURCES.md" not in text, readme
         assert "shared/" not in text, readme
+
+
+def test_the_docs_speak_of_the_example_specs_not_of_seeds():
+    """A reader of the repository has the example specs in examples/specs/, not "the seeds"
+    nor "seed 002" (the sandbox's ``--seed`` and ``seed=``, its data's, are another thing)."""
+    for path in (ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))):
+        text = re.sub(r"--seed|seed=", "", path.read_text())
+        found = re.findall(r"[^\n]{0,30}\bseeds?\b[^\n]{0,30}", text, flags=re.IGNORECASE)
+        assert not found, (path.name, found)
+    assert "`examples/specs/`" in (ROOT / "README.md").read_text()

@@ -10,7 +10,7 @@ Uses the Meltano fixtures of ``tests/test_e2e_meltano.py``.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -23,9 +23,6 @@ pg = e2e.pg
 meltano = e2e.meltano
 load_schema = e2e.load_schema
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 
 def stored(connection: Any, schema: str, table: str, key: str) -> dict[Any, dict[str, Any]]:
     rows = connection.execute(
@@ -36,7 +33,7 @@ def stored(connection: Any, schema: str, table: str, key: str) -> dict[Any, dict
 
 @pytest.mark.parametrize("source", e2e.SOURCES)
 def test_drifted_values_load_intact_into_postgres(  # fixtures imported above
-    source: str, pg: Any, meltano: Path, load_schema: Any
+    source: str, pg: Any, meltano: e2e.Meltano, load_schema: Any
 ) -> None:
     with Sandbox(seed=13, default_size=9, drift=True) as sandbox:
         schema = load_schema(f"drift_{source}")

@@ -3,10 +3,12 @@
 The first tests read meltano.yml only. The others install Meltano and the plugins once (into the
 ignored .cache/ and .meltano/, see scripts/_plugins.py), run every source against the sandbox
 into a real PostgreSQL, each into its own fresh schema (dropped afterwards), and run it again to
-show that the load merges on the primary key. Every run sets one setting of each kind from the
-environment, and checks the levels Meltano shows the tap's lines at (structured logging). The
-last tests need Meltano only: the fatal line shown as [error], and every kind of setting
-through ``meltano config set`` in a copy of the project.
+show that the load merges on the primary key. Meltano's system database (state, runs) is a
+temporary file, never the project's .meltano/meltano.db: a test run leaves no state id in
+``meltano state list`` (tests/conftest.py checks it). Every run sets one setting of each kind
+from the environment, and checks the levels Meltano shows the tap's lines at (structured
+logging). The last tests need Meltano only: the fatal line shown as [error], and every kind of
+setting through ``meltano config set`` in a copy of the project.
 
 PostgreSQL comes from ``PG_DSN`` (default ``postgresql://postgres@127.0.0.1:5432/test``). With
 the ``CI`` variable set, an unreachable server fails these tests; elsewhere they skip.
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,7 @@ SOURCES = sorted(all_sources())
 #: kind ``string``: Meltano 4's ``decimal`` fails on a value from an environment variable
 #: ("Object of type Decimal is not JSON serializable"); the tap reads "0.5" as 0.5.
 KINDS = {
-    "string": {"string", "options", "password"},
+    "string": {"string", "options", "date_iso8601"},
     "integer": {"integer"},
     "number": {"string"},
     "boolean": {"boolean"},
@@ -58,6 +61,7 @@ def kind_settings(source: str) -> dict[str, str]:
         "user_agent": "tap-generic-rest-e2e/1.0",  # string
         "max_wait_seconds": "0.5",  # string holding a number (was decimal: Meltano crashed)
         "request_timeout": "60.5",
+        "start_date": "2001-01-01T00:00:00Z",  # date_iso8601 (before every record served)
         "max_retries": "4",  # integer
         "flattening_enabled": "false",  # boolean
         "avatar_types": '["issuetype", "project", "user"]',  # array
@@ -125,8 +129,8 @@ def test_every_setting_of_the_tap_is_declared_with_kind_label_and_description():
         types = prop.get("type") or [one["type"] for one in prop["anyOf"]]  # spec: anyOf
         json_type = next(t for t in types if t != "null")
         assert setting["kind"] in KINDS[json_type], (name, setting["kind"], json_type)
-    for name in SECRET_SETTINGS:
-        assert declared[name]["kind"] == "password", name
+    for name in SECRET_SETTINGS:  # never the deprecated kind password
+        assert declared[name]["kind"] == "string", name
         assert declared[name]["sensitive"] is True, name
 
 
@@ -198,10 +202,24 @@ def pg() -> Any:
         yield connection
 
 
+@dataclass(frozen=True)
+class Meltano:
+    """The ``meltano`` executable, and where its system database (state, runs) lives."""
+
+    executable: Path
+    system_db: Path
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of a ``meltano`` command that never touches the project's state."""
+        return meltano_env(extra, system_db=self.system_db)
+
+
 @pytest.fixture(scope="module")
-def meltano() -> Path:
-    """Meltano with the plugins of meltano.yml, installed once (reused across runs)."""
-    return ensure_plugins()
+def meltano(tmp_path_factory: pytest.TempPathFactory) -> Meltano:
+    """Meltano with the plugins of meltano.yml, installed once (reused across runs), with its
+    state and runs in a temporary system database, never in the project's .meltano/."""
+    system_db = tmp_path_factory.mktemp("meltano-system-db") / "meltano.db"
+    return Meltano(ensure_plugins(), system_db)
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +271,7 @@ def tap_env(source: str, config: dict[str, Any]) -> dict[str, str]:
 
 
 def meltano_run(
-    meltano: Path,
+    meltano: Meltano,
     source: str,
     schema: str,
     config: dict[str, Any],
@@ -274,7 +292,7 @@ def meltano_run(
     }
     result = subprocess.run(
         [
-            str(meltano),
+            str(meltano.executable),
             "run",
             "--state-id-suffix",
             run_id,
@@ -282,7 +300,7 @@ def meltano_run(
             "target-postgres",
         ],
         cwd=ROOT,
-        env=meltano_env(env),
+        env=meltano.env(env),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -368,7 +386,7 @@ def loaded_column(pg: Any, schema: str, table: str, key: str, column: str) -> di
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_meltano_run_into_postgres_loads_every_stream_and_merges_on_rerun(
-    source: str, pg: Any, meltano: Path, load_schema: Any, e2e_sandbox: Any
+    source: str, pg: Any, meltano: Meltano, load_schema: Any, e2e_sandbox: Any
 ) -> None:
     schema = load_schema(source)
     expected = e2e_sandbox.counts()[source]
@@ -402,13 +420,13 @@ def test_meltano_run_into_postgres_loads_every_stream_and_merges_on_rerun(
 # --- settings and log levels as Meltano users meet them (issue 13) ----------------------------
 
 
-def test_the_tap_error_line_is_shown_at_error_level(meltano: Path, e2e_sandbox: Any) -> None:
+def test_the_tap_error_line_is_shown_at_error_level(meltano: Meltano, e2e_sandbox: Any) -> None:
     """A fatal failure: Meltano shows the tap's one line as [error], never as [info]."""
     config = {**e2e_sandbox.tap_config("helpdesk"), "api_key": "wrong-key-3f9b1c"}
     result = subprocess.run(
-        [str(meltano), "invoke", "tap-generic-rest--helpdesk"],
+        [str(meltano.executable), "invoke", "tap-generic-rest--helpdesk"],
         cwd=ROOT,
-        env=meltano_env(tap_env("helpdesk", config)),
+        env=meltano.env(tap_env("helpdesk", config)),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -427,19 +445,19 @@ def test_the_tap_error_line_is_shown_at_error_level(meltano: Path, e2e_sandbox: 
 
 
 def test_every_kind_of_setting_through_meltano_config_set(
-    meltano: Path, tmp_path: Path, e2e_sandbox: Any
+    meltano: Meltano, tmp_path: Path, e2e_sandbox: Any
 ) -> None:
     """``meltano config set`` writes each kind into meltano.yml (.env for secrets); the tap
     accepts the config Meltano then hands it, numbers written as text included."""
     shutil.copy(ROOT / "meltano.yml", tmp_path / "meltano.yml")
-    env = meltano_env({"MELTANO_PROJECT_ROOT": str(tmp_path)})
+    env = meltano.env({"MELTANO_PROJECT_ROOT": str(tmp_path)})
     plugin = "tap-generic-rest--helpdesk"
     sandbox = e2e_sandbox.tap_config("helpdesk")
     values = {**kind_settings("helpdesk"), "base_url": sandbox["base_url"], "api_key": "k3y"}
 
     def meltano_cmd(*args: str, extra: dict[str, str] | None = None) -> str:
         done = subprocess.run(
-            [str(meltano), *args],
+            [str(meltano.executable), *args],
             cwd=tmp_path,
             env={**env, **(extra or {})},
             stdin=subprocess.DEVNULL,
@@ -500,6 +518,28 @@ def test_every_kind_of_setting_through_meltano_config_set(
     assert "unknown setting" not in done.stderr
 
 
+def test_meltano_config_list_shows_what_each_source_requires(meltano: Meltano) -> None:
+    """Without ``--all``, Meltano lists only the settings of the plugin's settings groups: each
+    source's extractor names that source's credentials (the README says so)."""
+    for name, source in all_sources().items():
+        done = subprocess.run(
+            [str(meltano.executable), "config", "list", f"tap-generic-rest--{name}"],
+            cwd=ROOT,
+            env=meltano.env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        required = sorted(["source", "base_url", *source.auth.settings])
+        assert f"Required settings: {', '.join(required)}" in done.stdout, done.stdout[-2000:]
+        hidden = re.search(r"Optional settings with default values: (\d+) hidden", done.stdout)
+        assert hidden, done.stdout[-2000:]
+        listed = int(hidden[1]) + len(required)
+        assert listed == len(plugins("extractors")["tap-generic-rest"]["settings"])
+
+
 # --- incremental runs with Meltano's own state ----------------------------------------------
 
 #: Per source: the incremental streams, their primary key, replication key and edited field.
@@ -543,7 +583,7 @@ def assert_postgres_holds_the_sandbox(pg: Any, schema: str, source: str, sandbox
 
 @pytest.mark.parametrize("source", sorted(INCREMENTAL))
 def test_meltano_incremental_second_run_reads_only_the_changes(
-    source: str, pg: Any, meltano: Path, load_schema: Any
+    source: str, pg: Any, meltano: Meltano, load_schema: Any
 ) -> None:
     from sandbox import Sandbox
 

@@ -17,7 +17,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import RESTStream
-from singer_sdk.helpers._state import increment_state
+from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS, increment_state
 from singer_sdk.helpers._typing import to_json_compatible
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
+
+
+#: The note in an unsorted stream's progress markers (the SDK's says "not resumable").
+UNSORTED_NOTE = "Becomes the bookmark when the stream completes; until then the previous one holds."
 
 
 class IncrementalStream(RESTStream[Any]):
@@ -52,6 +56,7 @@ class IncrementalStream(RESTStream[Any]):
         self._bookmarks: dict[str, Any] | None = None
         self._sorted = False
         self._check_sorted = True
+        self._told_unsorted = False
         if self.incremental is not None:  # a catalog applied later may change both
             self.replication_key = self.incremental.key
             self.forced_replication_method = REPLICATION_INCREMENTAL
@@ -214,10 +219,34 @@ class IncrementalStream(RESTStream[Any]):
 
     def _advance_to(self, bookmarks: dict[str, Any], key: str, record: dict[str, Any]) -> None:
         """The SDK's own bookkeeping for ``record``, on the run's state dict."""
+        if not self._sorted and PROGRESS_MARKERS not in bookmarks:
+            self._hold_bookmark(bookmarks, key)
         increment_state(
             bookmarks,
             replication_key=key,
             latest_record=record,
             is_sorted=self._sorted,
             check_sorted=self._check_sorted,
+        )
+
+    def _hold_bookmark(self, bookmarks: dict[str, Any], key: str) -> None:
+        """Start an unsorted stream's progress markers, and say once what they mean.
+
+        The records may come in any order of the key, so the greatest value seen is kept
+        aside (the SDK's progress markers) and becomes the bookmark when the stream
+        completes; every STATE until then keeps the previous bookmark. The SDK would warn,
+        for every partition of every healthy run and without naming the stream, that
+        progress is not resumable: a run stopped half-way does start again where it
+        started, and reads those changes again, but loses none.
+        """
+        bookmarks[PROGRESS_MARKERS] = {PROGRESS_MARKER_NOTE: UNSORTED_NOTE}
+        if self._told_unsorted:
+            return
+        self._told_unsorted = True
+        self.logger.info(
+            "stream '%s': records are not sorted by %s, so the bookmark advances when the "
+            "stream completes; if the run stops before then, the next run starts again "
+            "where this one did (those changes are read again, none is lost)",
+            self.name,
+            key,
         )

@@ -5,7 +5,8 @@ page at once, column by column; a page with something to report record by record
 A value of a type the schema does not allow widens that field's type (``drift``),
 never the value, and a new SCHEMA message says so before the record that needs it.
 The stream's first SCHEMA message waits for its first page, so a target that cannot
-alter a column once created (target-postgres) creates it wide enough. Fields the
+alter a column once created (target-postgres) creates it wide enough, and a stream
+that fails before any page (refused credentials) writes none. Fields the
 schema does not declare pass through, with one warning each.
 """
 
@@ -30,6 +31,7 @@ from tap_generic_rest.records.drift import find_drift, widen
 from tap_generic_rest.stream.retrying import RetryingStream
 
 if TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding
     from singer_sdk.helpers.types import Context
 
 
@@ -149,11 +151,17 @@ class WideningStream(RetryingStream):
         By then the first page has been checked for values the schema does not allow,
         and the schema widened for them: a target that cannot alter a column once it has
         created it (target-postgres) creates it with the right type. A stream with no
-        record, or one that fails, still sends its SCHEMA message at the end.
+        record sends its SCHEMA message at the end; one that fails before any page
+        arrived (refused credentials) sends none, so no target creates an empty table
+        for a run that read nothing.
         """
         self._schema_held = True
         try:
             super().sync(context)
+        except BaseException:
+            if not self.stats.pages:
+                self._schema_pending, self._version_pending = False, None
+            raise
         finally:
             self._release_schema()
 
@@ -170,6 +178,11 @@ class WideningStream(RetryingStream):
             self._version_pending = full_table_version
             return
         super()._write_activate_version_message(full_table_version)
+
+    @override
+    def _write_batch_message(self, encoding: BaseBatchFileEncoding, manifest: list[str]) -> None:
+        self._release_schema()  # a BATCH message, like a RECORD, comes after its SCHEMA
+        super()._write_batch_message(encoding, manifest)
 
     def _release_schema(self) -> None:
         """Write the held SCHEMA and ACTIVATE_VERSION messages, in that order, once."""
