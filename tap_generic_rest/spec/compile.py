@@ -15,6 +15,7 @@ from tap_generic_rest.http.body import AUTO_SELECTOR
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.source import Source
 from tap_generic_rest.spec.auth import AuthCompiler
+from tap_generic_rest.spec.incremental import incremental_spec
 from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
 from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
 from tap_generic_rest.spec.streams import PLACEHOLDER, START_VALUE, SpecStream
@@ -251,23 +252,7 @@ class _Compiler:
         return params, incremental
 
     def incremental_spec(self, raw: Any, where: str) -> dict[str, Any]:
-        key = f"{where}: endpoint.incremental"
-        if not isinstance(raw, dict):
-            raise fail(key, "must be an object with a cursor_path")
-        field = jsonpath(raw.get("cursor_path"), f"{key}.cursor_path")
-        if not field or "." in field:
-            raise fail(f"{key}.cursor_path", "must name a top-level field of the records")
-        for unsupported in ("end_param", "end_value", "convert", "transform"):
-            if raw.get(unsupported) is not None:
-                raise fail(f"{key}.{unsupported}", "not supported")
-        start_param = raw.get("start_param")
-        return {
-            "replication_key": field,
-            "initial_value": self.resolve(raw.get("initial_value"), f"{key}.initial_value"),
-            "start_param": None
-            if start_param is None
-            else nonempty(start_param, f"{key}.start_param"),
-        }
+        return incremental_spec(raw, where, self.resolve)
 
     @staticmethod
     def context_key(placeholder: str) -> str:

@@ -66,6 +66,8 @@ class SpecStream(GenericRestStream):
     child_required: ClassVar[frozenset[str]] = frozenset()
     #: dlt's write disposition: merge (key properties), append (none), replace.
     write_disposition: ClassVar[str] = "append"
+    #: A nested ``cursor_path`` (``fields.updated``): copied to the top-level replication key.
+    cursor_source: ClassVar[str | None] = None
 
     # --- requests ---------------------------------------------------------------
 
@@ -122,6 +124,8 @@ class SpecStream(GenericRestStream):
         return super().post_process(self._with_parent_fields(row, context), context)
 
     def _with_parent_fields(self, row: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        if self.cursor_source is not None and self.replication_key:
+            row.setdefault(self.replication_key, lookup(row, self.cursor_source))
         if context:
             for key, _ in self.parent_keys:
                 row.setdefault(key, context.get(key))

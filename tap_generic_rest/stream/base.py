@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
     from tap_generic_rest.source import Source
+    from tap_generic_rest.stream.replication import StartValueFormat
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
@@ -85,6 +86,8 @@ class GenericRestStream(WideningStream):
     #: bookmark, else ``initial_value``); ``replication_key`` names the record's field.
     start_param: ClassVar[str | None] = None
     initial_value: ClassVar[Any] = None
+    #: The form the API wants the start value in (a spec's ``start_value_format``); None: as is.
+    start_value_format: ClassVar[StartValueFormat | None] = None
 
     schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
@@ -170,7 +173,9 @@ class GenericRestStream(WideningStream):
         if not self.replication_key:
             return None
         bookmark = self.get_starting_replication_key_value(context)
-        return self.initial_value if bookmark is None else bookmark
+        value = self.initial_value if bookmark is None else bookmark
+        form = self.start_value_format
+        return value if form is None or value is None else form.render(value, self.key_numbers)
 
     @override
     def get_http_request(self, *, page: Any) -> Any:
