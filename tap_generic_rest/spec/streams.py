@@ -102,6 +102,13 @@ class SpecStream(GenericRestStream):
     # --- parents and children ---------------------------------------------------
 
     @override
+    @property
+    def keys_in_response(self) -> tuple[str, ...]:
+        # A child's key may include its parent's fields, which the tap adds to each record.
+        added = {key for key, _ in self.parent_keys}
+        return tuple(key for key in self.primary_keys or () if key not in added)
+
+    @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
         child: dict[str, Any] = {}
         for key, field in self.child_keys:

@@ -309,13 +309,18 @@ class GenericRestStream(WideningStream):
         self.stats.page()
         return self.with_deletions(records, response)
 
+    @property
+    def keys_in_response(self) -> tuple[str, ...]:
+        """The primary key fields each record must carry as served (not those the tap adds)."""
+        return tuple(self.primary_keys or ())
+
     def _check_records(self, response: requests.Response, records: list[Any]) -> None:
         """Fail on a record that is not an object or lacks its primary key, before any is used.
 
         Such a record cannot be merged by a target, and emitting the rest of the page
         would hide the problem.
         """
-        keys = self.primary_keys or ()
+        keys = self.keys_in_response
         if set(map(type, records)) <= {dict} and not any(
             None in map(methodcaller("get", key), records) for key in keys
         ):
