@@ -189,7 +189,9 @@ class VendorAPI:
             except ValueError:
                 problems.append("the body is not JSON")
         reply = self._answer(method, parts.path, multi, headers, body, origin, problems)
-        reply = Reply(reply.status, reply.body, reply.headers + self.rate_headers())
+        own = {name.lower() for name, _ in reply.headers}
+        usual = tuple(h for h in self.rate_headers() if h[0].lower() not in own)
+        reply = Reply(reply.status, reply.body, reply.headers + usual)
         logged = Logged(method, parts.path, multi, body, reply.status, tuple(problems))
         with self._lock:
             self.log.append(logged)

@@ -47,7 +47,7 @@ class IntercomAPI(VendorAPI):
         Route("GET", "/tags", "tags"),
         Route("GET", "/segments", "segments", {"include_count": Param("boolean")}),
         Route("GET", "/data_attributes", "data_attributes", {
-            "model": Param(enum=("contact", "company", "conversation")), "include_archived": Param("boolean"),
+            "model": Param(enum=("contact", "company")), "include_archived": Param("boolean"),
         }),
         Route("GET", "/companies", "companies", {
             "name": Param(), "company_id": Param(), "tag_id": Param(), "segment_id": Param(),
@@ -79,7 +79,7 @@ class IntercomAPI(VendorAPI):
                             "description": "", "data_type": kind, "api_writable": False, "ui_writable": False,
                             "messenger_writable": False, "custom": False, "archived": False, "model": model}
                            for model, name, kind in (("contact", "email", "string"), ("contact", "created_at", "date"),
-                                                     ("company", "name", "string"), ("conversation", "state", "string"))]
+                                                     ("company", "name", "string"), ("company", "plan", "string"))]
         self.company_list = [self._company(i) for i in range(size)]
         self.contact_list = [self._contact(i) for i in range(size * 2)]
         self.conversation_list = [self._conversation(i) for i in range(size)]
@@ -129,7 +129,7 @@ class IntercomAPI(VendorAPI):
     def _part(self, cid: str, t: int, j: int) -> Record:
         return {"type": "conversation_part", "id": str(int(cid) % 10_000 * 100 + j), "part_type": "comment",
                 "body": f"<p>Reply {j} ✉️</p>", "created_at": t + 600 * (j + 1), "updated_at": t + 600 * (j + 1),
-                "notified_at": t + 600 * (j + 1), "assigned_to": None, "author": {"type": "admin", "id": "8000", "name": "Admin Ø 0", "email": "admin0@example.com"},
+                "notified_at": t + 600 * (j + 1), "author": {"type": "admin", "id": "8000", "name": "Admin Ø 0", "email": "admin0@example.com"},
                 "attachments": [], "redacted": False}
 
     def reply_to(self, count: int) -> list[str]:
