@@ -12,9 +12,11 @@ import pytest
 
 from tap_generic_rest.errors import ForeignHostError, PaginationError
 from tap_generic_rest.paging import (
+    AutoPaging,
     BodyPath,
     CursorPaginator,
     CursorPaging,
+    DltOffsetPaging,
     FoundLinkPaginator,
     LinkHeader,
     LinkPaging,
@@ -22,6 +24,7 @@ from tap_generic_rest.paging import (
     OffsetPaging,
     PageNumberPaginator,
     PageNumberPaging,
+    ResponseHeader,
     SinglePage,
     StreamPages,
 )
@@ -77,12 +80,15 @@ def stream_paging(config: dict[str, Any]) -> Any:
 @pytest.mark.parametrize(
     ("paginator", "expected"),
     [
-        (None, SinglePage()),
+        (None, AutoPaging()),
+        ("auto", AutoPaging()),
+        ("json_response", LinkPaging(BodyPath("next"))),
+        ({"type": "header_cursor"}, CursorPaging(ResponseHeader("next"), "cursor")),
         ("single_page", SinglePage()),
         ({"type": "single_page"}, SinglePage()),
         (
             {"type": "offset", "limit": 50, "offset_param": "startAt"},
-            OffsetPaging(page_size=50, offset_param="startAt", total_key="total"),
+            DltOffsetPaging(page_size=50, offset_param="startAt", total_key="total"),
         ),
         (
             {
@@ -93,7 +99,7 @@ def stream_paging(config: dict[str, Any]) -> Any:
                 "total_path": None,
                 "maximum_offset": 100,
             },
-            OffsetPaging(
+            DltOffsetPaging(
                 page_size=5, limit_param="count", total_key=None, start=10, maximum_offset=100
             ),
         ),

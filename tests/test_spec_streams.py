@@ -65,7 +65,7 @@ def test_a_child_reads_each_parent_record_with_resolved_params(requests_mock):
         "name": "repos",
         "endpoint": {
             "path": "/orgs/{resources.orgs.id}/repos",
-            "params": {"owner": {"type": "resolve", "resource": "orgs", "field": "slug"}},
+            "params": {"owner": "{resources.orgs.slug}"},
         },
     }
     records = records_by_stream(run_sync(config({"name": "orgs", "endpoint": "/orgs"}, repos)))

@@ -217,3 +217,36 @@ class StartAtPaging(OffsetPaging):
     offset_param: str = "startAt"
     limit_param: str = "maxResults"
     paginator_class: ClassVar[type[OffsetPaginator]] = StartAtPaginator
+
+
+class DltOffsetPaginator(OffsetPaginator):
+    """dlt's offset paging: ends on an empty page, the total or the maximum, as dlt's does.
+
+    A short page does not end it (dlt asks once more, for the empty page), so a spec makes
+    as many requests as dlt. It advances by the records received, not by ``limit``: a
+    server that caps its pages below ``limit`` loses no record (dlt would skip the rest of
+    each page); the page guards are :class:`OffsetPaginator`'s.
+    """
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        records = self.check_page(response)
+        received = self._received = len(select_records(response, self.records_key, self.stream))
+        following = self.current_value + received
+        total = self.page_total(json_body(response))
+        if not received and not records:
+            self.end_reason = "empty page"
+        elif total is not None and following >= total:
+            self.end_reason = f"total of {total} reached"
+        elif self.maximum_offset is not None and following >= self.maximum_offset:
+            self.end_reason = f"maximum offset {self.maximum_offset} reached"
+        else:
+            self.end_reason = None
+        return self.end_reason is None
+
+
+@dataclass(frozen=True)
+class DltOffsetPaging(OffsetPaging):
+    """A spec's ``offset`` paginator, stopping where dlt's stops."""
+
+    paginator_class: ClassVar[type[OffsetPaginator]] = DltOffsetPaginator

@@ -125,3 +125,13 @@ class LinkHeader:
 
     def __call__(self, response: requests.Response) -> Any:  # noqa: D102
         return response.links.get(self.rel, {}).get("url")
+
+
+@dataclass(frozen=True)
+class ResponseHeader:
+    """The value of one response header (dlt's ``header_cursor`` reads its cursor there)."""
+
+    name: str
+
+    def __call__(self, response: requests.Response) -> Any:  # noqa: D102
+        return response.headers.get(self.name)

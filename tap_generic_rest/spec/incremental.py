@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 
 #: Time format names ``start_value_format`` takes besides strftime patterns.
 FORMAT_NAMES = ("iso", "iso_ms", "epoch_s", "epoch_ms")
-_REFUSED = ("end_param", "end_value", "convert", "transform")
+#: dlt's incremental options the tap reads only at dlt's default.
+_DEFAULTS_ONLY: dict[str, Any] = {
+    "last_value_func": "max",
+    "range_start": "closed",
+    "range_end": "open",
+    "allow_external_schedulers": False,
+}
 
 
 def incremental_spec(raw: Any, where: str, resolve: Resolver) -> dict[str, Any]:
@@ -30,18 +36,27 @@ def incremental_spec(raw: Any, where: str, resolve: Resolver) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise fail(key, "must be an object with a cursor_path")
     path = jsonpath(raw.get("cursor_path"), f"{key}.cursor_path")
-    if not path or path.startswith("."):
-        raise fail(f"{key}.cursor_path", "must name a field of the records")
-    for refused in _REFUSED:
-        if raw.get(refused) is not None:
-            why = "a callable, which a file cannot hold; use start_value_format" if refused == "convert" else "not supported"
-            raise fail(f"{key}.{refused}", why)
-    start_param = raw.get("start_param")
+    if not path or path.startswith("$"):  # a JSONPath expression, not one field
+        raise fail(f"{key}.cursor_path", "must name one field of the records (a.b.c)")
+    for name, default in _DEFAULTS_ONLY.items():
+        if raw.get(name) is not None and raw[name] != default:
+            raise fail(f"{key}.{name}", f"only {default!r} (dlt's default) is supported")
+    start_param, end_param = raw.get("start_param"), raw.get("end_param")
+    initial = resolve(raw.get("initial_value"), f"{key}.initial_value")
+    end = resolve(raw.get("end_value"), f"{key}.end_value")
+    if end is not None and initial is None:
+        raise fail(f"{key}.end_value", "needs an initial_value (as in dlt)")
+    lag = raw.get("lag", 0)
+    if isinstance(lag, bool) or not isinstance(lag, int | float) or lag < 0:
+        raise fail(f"{key}.lag", "must be a number of at least 0 (seconds, or the cursor's units)")
     attrs: dict[str, Any] = {
         "replication_key": path.rsplit(".", 1)[-1],
         "cursor_source": path if "." in path else None,
-        "initial_value": resolve(raw.get("initial_value"), f"{key}.initial_value"),
+        "initial_value": initial,
+        "end_value": end,
+        "lag": lag,
         "start_param": None if start_param is None else nonempty(start_param, f"{key}.start_param"),
+        "end_param": None if end_param is None else nonempty(end_param, f"{key}.end_param"),
     }
     if raw.get("start_value_format") is not None:
         attrs["start_value_format"] = start_value_format(

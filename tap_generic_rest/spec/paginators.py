@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, RetryPolicy, WaitHint
@@ -9,13 +10,17 @@ from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, Retry
 #: What a wait header's value counts: a delay, or a reset time in epoch seconds or ms.
 WAIT_KINDS = ("seconds", "epoch_s", "epoch_ms")
 from tap_generic_rest.paging import (
+    AutoPaging,
+    BodyPaging,
     BodyPath,
     CursorPaging,
+    DltOffsetPaging,
+    Finder,
     LinkHeader,
     LinkPaging,
-    OffsetPaging,
     PageNumberPaging,
     Paging,
+    ResponseHeader,
     SinglePage,
 )
 from tap_generic_rest.spec.template import compile_template, is_template
@@ -24,7 +29,19 @@ from tap_generic_rest.spec.values import fail, integer, jsonpath, nonempty
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-PAGINATORS = ("offset", "page_number", "json_link", "header_link", "cursor", "single_page")
+    import requests
+
+PAGINATORS = (
+    "auto",
+    "offset",
+    "page_number",
+    "json_link",
+    "json_response",
+    "header_link",
+    "header_cursor",
+    "cursor",
+    "single_page",
+)
 #: dlt's default retries: 429 and every 5xx, five attempts, waits doubling from 1 s.
 DLT_DEFAULT_RETRY = RetryPolicy(
     statuses=SERVER_ERRORS | {429},
@@ -35,28 +52,57 @@ DLT_DEFAULT_RETRY = RetryPolicy(
 )
 
 
-def compile_paging(raw: Any, where: str) -> Paging:
-    """The paging spec for a paginator (None: one page, as without paging)."""
+def compile_paging(raw: Any, where: str) -> Paging:  # noqa: PLR0911  (one per dlt paginator)
+    """The paging spec for a paginator; none named is dlt's ``auto`` (detected)."""
     if raw is None:
-        return SinglePage()
+        return AutoPaging()
     if isinstance(raw, str):
         raw = {"type": raw}
     if not isinstance(raw, dict):
         raise fail(where, "must be an object with a 'type' or a paginator name")
-    kind = raw.get("type")
+    kind = raw.get("type", "auto")
+    if kind == "auto":
+        return AutoPaging()
     if kind == "single_page":
         return SinglePage()
     if kind in ("offset", "page_number"):
-        return _numbered(kind, raw, where)
-    if kind == "json_link":
+        return _in_body(_numbered(kind, raw, where), raw, kind, where)
+    if kind in ("json_link", "json_response"):  # json_response: dlt's older name
         path = jsonpath(raw.get("next_url_path", "next"), f"{where}.next_url_path")
         return LinkPaging(BodyPath(path))
     if kind == "header_link":
         rel = nonempty(raw.get("links_next_key", "next"), f"{where}.links_next_key")
         return LinkPaging(LinkHeader(rel))
+    if kind == "header_cursor":
+        header = nonempty(raw.get("cursor_key", "next"), f"{where}.cursor_key")
+        param = nonempty(raw.get("cursor_param", "cursor"), f"{where}.cursor_param")
+        return CursorPaging(ResponseHeader(header), param)
     if kind == "cursor":
-        return _cursor(raw, where)
+        return _in_body(_cursor(raw, where), raw, kind, where)
     raise fail(f"{where}.type", f"unknown paginator '{kind}' (known: {', '.join(PAGINATORS)})")
+
+
+#: dlt's ``*_body_path`` options, by paginator: the query param each one replaces.
+_BODY_PATHS = {
+    "offset": (
+        ("offset_param", "offset", "offset_body_path"),
+        ("limit_param", "limit", "limit_body_path"),
+    ),
+    "page_number": (("page_param", "page", "page_body_path"),),
+    "cursor": (("cursor_param", "cursor", "cursor_body_path"),),
+}
+
+
+def _in_body(paging: Paging, raw: Mapping[str, Any], kind: str, where: str) -> Paging:
+    """``paging`` with the values dlt's ``*_body_path`` options name sent in the JSON body."""
+    moved = []
+    for param_key, default, body_key in _BODY_PATHS[kind]:
+        if raw.get(body_key) is None:
+            continue
+        moved.append(
+            (str(raw.get(param_key) or default), nonempty(raw[body_key], f"{where}.{body_key}"))
+        )
+    return BodyPaging(paging, tuple(moved)) if moved else paging
 
 
 def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
@@ -70,10 +116,10 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
             raise fail(
                 where, "one of total_path, maximum_offset or stop_after_empty_page is needed"
             )
-        return OffsetPaging(
+        return DltOffsetPaging(
             page_size=integer(get("limit"), f"{where}.limit", 1),
-            offset_param=nonempty(get("offset_param", "offset"), f"{where}.offset_param"),
-            limit_param=nonempty(get("limit_param", "limit"), f"{where}.limit_param"),
+            offset_param=nonempty(get("offset_param") or "offset", f"{where}.offset_param"),
+            limit_param=nonempty(get("limit_param") or "limit", f"{where}.limit_param"),
             total_key=total_key,
             start=integer(get("offset", 0), f"{where}.offset"),
             maximum_offset=None
@@ -84,7 +130,7 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
     maximum = get("maximum_page")
     start = get("page")
     return PageNumberPaging(
-        page_param=nonempty(get("page_param", "page"), f"{where}.page_param"),
+        page_param=nonempty(get("page_param") or "page", f"{where}.page_param"),
         base_page=integer(get("base_page", 0), f"{where}.base_page"),
         start=None if start is None else integer(start, f"{where}.page"),
         total_key=jsonpath(total, f"{where}.total_path") if total else None,
@@ -95,7 +141,7 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
 def _cursor(raw: Mapping[str, Any], where: str) -> Paging:
     """The cursor paginator of dlt, or the seeds' template form (``cursor_value``)."""
     stop_text = raw.get("stop_condition")
-    stop = (
+    stop: Finder | None = (
         compile_template(stop_text, f"spec: {where}.stop_condition")
         if stop_text is not None
         else None
@@ -109,8 +155,24 @@ def _cursor(raw: Mapping[str, Any], where: str) -> Paging:
             return LinkPaging(find, stop)
         return CursorPaging(find, nonempty(raw["cursor_param"], f"{where}.cursor_param"), stop)
     path = jsonpath(raw.get("cursor_path", "cursors.next"), f"{where}.cursor_path")
-    param = nonempty(raw.get("cursor_param", "cursor"), f"{where}.cursor_param")
+    param = nonempty(raw.get("cursor_param") or "cursor", f"{where}.cursor_param")
+    more = raw.get("has_more_path")
+    if more is not None and stop is None:
+        stop = _NoMore(BodyPath(jsonpath(more, f"{where}.has_more_path")))
     return CursorPaging(BodyPath(path), param, stop)
+
+
+@dataclass(frozen=True)
+class _NoMore:
+    """Stops when the value at ``has_more_path`` is false (dlt reads 'false' strings too)."""
+
+    more: BodyPath
+
+    def __call__(self, response: requests.Response) -> bool:
+        value = self.more(response)
+        if isinstance(value, str):
+            return value.strip().lower() in ("false", "0", "no", "off", "n", "f")
+        return value is False or value == 0
 
 
 def compile_retry(raw: Any, where: str) -> RetryPolicy:

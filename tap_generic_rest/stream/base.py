@@ -44,6 +44,7 @@ from tap_generic_rest.stream.prefetch import (
     Prefetcher,
     worker_session,
 )
+from tap_generic_rest.stream.replication import StartValueFormat, lagged
 from tap_generic_rest.stream.schemas import SourceStreamSchema, schemas_dir
 from tap_generic_rest.stream.widening import WideningStream
 
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
     from tap_generic_rest.source import Source
-    from tap_generic_rest.stream.replication import StartValueFormat
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
@@ -88,6 +88,8 @@ class GenericRestStream(WideningStream):
     initial_value: ClassVar[Any] = None
     #: The form the API wants the start value in (a spec's ``start_value_format``); None: as is.
     start_value_format: ClassVar[StartValueFormat | None] = None
+    #: dlt's ``lag``: the bookmark is moved back this much (seconds, or the key's units).
+    lag: ClassVar[float] = 0
 
     schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
@@ -169,11 +171,21 @@ class GenericRestStream(WideningStream):
         return params
 
     def start_value(self, context: Context | None) -> Any:
-        """Where a spec's incremental stream starts: its bookmark, else ``initial_value``."""
+        """Where a spec's incremental stream starts, in the form its API wants."""
+        return self.in_start_form(self.start_bound(context))
+
+    def start_bound(self, context: Context | None) -> Any:
+        """Where a spec's incremental stream starts: its bookmark (less ``lag``), else
+        ``initial_value``, in the records' own form (what records are compared with)."""
         if not self.replication_key:
             return None
         bookmark = self.get_starting_replication_key_value(context)
-        value = self.initial_value if bookmark is None else bookmark
+        if bookmark is not None and self.lag:
+            bookmark = lagged(bookmark, self.lag, self.key_numbers)
+        return self.initial_value if bookmark is None else bookmark
+
+    def in_start_form(self, value: Any) -> Any:
+        """``value`` in the form the API wants (``start_value_format``), else as it is."""
         form = self.start_value_format
         return value if form is None or value is None else form.render(value, self.key_numbers)
 
