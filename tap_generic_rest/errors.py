@@ -34,7 +34,3 @@ class ForeignHostError(TapError):
 
 class OutputClosedError(TapError):
     """The target closed the tap's stdout (a broken pipe): nothing more can be written."""
-
-
-class TokenRefreshError(TapError):
-    """An OAuth token endpoint refused or failed a refresh (never quoting a token)."""

@@ -183,7 +183,10 @@ class VendorAPI:
         multi = parse_qs(parts.query, keep_blank_values=True)
         body: Any = None
         problems: list[str] = []
-        if raw:
+        kind = (headers.get("Content-Type") or "").split(";")[0].strip()
+        if raw and kind == "application/x-www-form-urlencoded":
+            body = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+        elif raw:
             try:
                 body = json.loads(raw)
             except ValueError:

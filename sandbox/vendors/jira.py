@@ -105,6 +105,10 @@ class JiraAPI(VendorAPI):
         self.current_refresh_token = self._new_refresh_token()
         #: Called with the new refresh token right after the token endpoint has answered.
         self.on_token_issued: Any = None
+        #: Called with each access token a request carries, before it is answered.
+        self.on_bearer: Any = None
+        #: Token requests answered (with a token or a refusal).
+        self.token_requests = 0
         self.projects = [self._project(i) for i in range(projects)]
         self.boards = [self._board(i) for i in range(projects * 2)]
         self.issues = [self._issue(i) for i in range(issues)]
@@ -203,6 +207,7 @@ class JiraAPI(VendorAPI):
             return Reply(401, {"error": "access_denied", "error_description": "Unauthorized"})
         denied = Reply(403, {"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."})
         with self._token_lock:
+            self.token_requests += 1
             token = str(body.get("refresh_token") or "")
             state = self.refresh_tokens.get(token)
             if self.revoked or state is None:
@@ -237,13 +242,19 @@ class JiraAPI(VendorAPI):
     def oauth_settings(self) -> dict[str, str]:
         """The OAuth settings of a user who has just consented (the first refresh token)."""
         return {"client_id": self.client_id, "client_secret": self.client_secret,
-                "refresh_token": self.current_refresh_token}
+                "refresh_token": next(iter(self.refresh_tokens))}
+
+    def secrets(self) -> list[str]:
+        """Every credential and token this API ever issued or took (none may be printed)."""
+        return [self.api_token, self.client_secret, *self.refresh_tokens, *self.access_tokens]
 
     def authorized(self, call: Call) -> bool:  # noqa: D102
         if call.path == "/oauth/token":
             return True  # the client authenticates in the body
         scheme, _, value = (call.headers.get("Authorization") or "").partition(" ")
         if scheme == "Bearer":
+            if self.on_bearer is not None:
+                self.on_bearer(value)
             expiry = self.access_tokens.get(value)
             return not self.revoked and expiry is not None and time.monotonic() <= expiry
         if scheme != "Basic":
@@ -258,7 +269,7 @@ class JiraAPI(VendorAPI):
 
     def body_problems(self, route: Route, body: Any) -> list[str]:  # noqa: D102
         if route.template == "/oauth/token":
-            return [] if isinstance(body, dict) else ["the token request needs a JSON body"]
+            return [] if isinstance(body, dict) else ["the token request needs a JSON or form body"]
         return super().body_problems(route, body)
 
     def rate_headers(self) -> Headers:  # noqa: D102

@@ -58,8 +58,15 @@ class StoredTokens:
 class TokenStore:
     """One token file (``oauth_token_file``): read, written atomically, locked while refreshing."""
 
-    def __init__(self, path: str | Path, *, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        setting: str = "oauth_token_file",
+        lock_wait: float = LOCK_WAIT_SECONDS,
+    ) -> None:
         self.path = Path(path).expanduser()
+        self.setting = setting
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_wait = lock_wait
 
@@ -140,7 +147,7 @@ class TokenStore:
         _fsync_dir(folder)
 
     def _error(self, reason: str) -> ConfigError:
-        return ConfigError(f"setting 'oauth_token_file': token file {self.path}: {reason}")
+        return ConfigError(f"setting '{self.setting}': token file {self.path}: {reason}")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -35,8 +35,6 @@ AUTH_TYPES = (
     "oauth2_client_credentials",
     "oauth2_refresh_token",
 )
-#: How an ``oauth2_refresh_token`` token request is encoded.
-TOKEN_BODIES = ("form", "json")
 #: The credentials each auth type reads: with the type's name alone (``auth: bearer``) each
 #: is read from the setting of the same name, as dlt reads it from its secrets.
 _CREDENTIALS = {
@@ -187,16 +185,12 @@ class AuthCompiler:
         url = nonempty(self.resolve(raw.get("access_token_url"), f"{where}.access_token_url"), f"{where}.access_token_url")
         if not url.startswith(("https://", "http://")):
             raise fail(f"{where}.access_token_url", "must be an http or https URL")
-        body = raw.get("token_request_body", "form")
-        if body not in TOKEN_BODIES:
-            raise fail(f"{where}.token_request_body", f"must be one of {', '.join(TOKEN_BODIES)}")
         return RefreshTokenAuth(
             token_url=url,
             client_id_setting=self.credential(raw, "client_id"),
             client_secret_setting=self.credential(raw, "client_secret"),
             refresh_token_setting=self.credential(raw, "refresh_token"),
             store_setting=self.credential(raw, "token_store"),
-            body=body,
         )
 
     def compile(self, raw: Any, headers: Any) -> tuple[SpecAuth, tuple[tuple[str, str], ...]]:

@@ -152,7 +152,6 @@ AUTHS: dict[str, tuple[str, ...]] = {
         "client_secret",
         "refresh_token",
         "token_store",
-        "token_request_body",
     ),
 }
 _REQUIRED_AUTH = {
