@@ -38,6 +38,8 @@ class Case:
     change: Callable[[Any], dict[str, set[Any]]]
     #: Streams whose API filters by the bookmark: a second run requests only the changes.
     filtered: tuple[str, ...] = ()
+    #: Streams whose spec reads again this far before the bookmark (dlt's ``lag``).
+    lag: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def config(self, api: VendorAPI, url: str, **overrides: Any) -> dict[str, Any]:
@@ -143,10 +145,13 @@ CASES = {
                 "admins": ("admins.json", ("admins", "[]")), "teams": ("teams.json", ("teams", "[]")),
                 "tags": ("tags.json", ("data", "[]")), "segments": ("segments.json", ("segments", "[]")),
                 "data_attributes": ("data_attributes.json", ("data", "[]")), "companies": ("companies.json", ("data", "[]")),
-                "contacts": ("contacts.json", ("data", "[]")), "conversations": ("conversations.json", ("conversations", "[]")),
+                "contacts": ("contacts_search.json", ("data", "[]")),
+                "conversations": ("conversations_search.json", ("conversations", "[]")),
                 "conversation_parts": ("conversation.json", ("conversation_parts", "conversation_parts", "[]")),
             },
             change=_ic_change,
+            filtered=("contacts", "conversations"),
+            lag={"contacts": 86_400},
         ),
         Case(
             "jira", JiraAPI, "",
