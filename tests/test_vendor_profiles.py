@@ -156,3 +156,21 @@ def test_the_sandbox_refuses_what_the_vendor_does_not_declare() -> None:
         "GET /v2/users: undeclared parameter bogus",
         "GET /v2/users: limit=500 is above 100",
     ]
+
+
+def test_python_m_sandbox_serves_a_vendor(tmp_path: Any) -> None:
+    """``python -m sandbox --vendor opsgenie`` serves it and prints a config the tap runs with."""
+    ready = tmp_path / "ready"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--vendor", "opsgenie", "--port", "0", "--ready-file", str(ready)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()
+        config = json.loads(server.stdout.readline())
+        records = records_by_stream(run_sync(config, streams=["users"]))
+        assert len(records["users"]) == 12
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
