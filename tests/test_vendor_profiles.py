@@ -173,4 +173,4 @@ def test_python_m_sandbox_serves_a_vendor(tmp_path: Any) -> None:
         assert len(records["users"]) == 12
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)
