@@ -23,9 +23,9 @@ from tap_generic_rest.http.authenticators import origin_of
 from tap_generic_rest.http.rate_gate import RateGate
 from tap_generic_rest.http.transport import DEFAULT_MAX_RESPONSE_MB
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
+from tap_generic_rest.profiles import CREDENTIAL_SETTINGS, PROFILES, SECRET_CREDENTIALS
 from tap_generic_rest.records.writer import FastSingerWriter
 from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
-from tap_generic_rest.profiles import CREDENTIAL_SETTINGS, PROFILES, SECRET_CREDENTIALS
 from tap_generic_rest.sources import all_sources, source_names
 from tap_generic_rest.spec import spec_settings
 from tap_generic_rest.stream.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS
@@ -47,8 +47,11 @@ COMMON_SETTINGS = th.PropertiesList(
         allowed_values=source_names(),
         title="Source",
         description=(
-            "Which API to extract: " + ", ".join(all_sources()) + ", or a vendor profile: "
-            + ", ".join(PROFILES) + " (required unless spec is set)."
+            "Which API to extract: "
+            + ", ".join(all_sources())
+            + ", or a vendor profile: "
+            + ", ".join(PROFILES)
+            + " (required unless spec is set)."
         ),
     ),
     th.Property(

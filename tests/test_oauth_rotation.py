@@ -15,14 +15,16 @@ import stat
 import subprocess
 import sys
 import threading
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from sandbox.vendors.base import VendorServer
 from sandbox.vendors.jira import JiraAPI
 from tests.helpers import records_by_stream, run_sync
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 STREAMS = ["boards", "projects"]
 
@@ -41,7 +43,7 @@ def _config(api: JiraAPI, url: str, store: Path, **extra: Any) -> dict[str, Any]
 
 def _catalog(config: dict[str, Any], folder: Path) -> Path:
     """A catalog selecting two small streams (discovery reads the packaged schemas only)."""
-    from tap_generic_rest.tap import TapGenericRest  # noqa: PLC0415
+    from tap_generic_rest.tap import TapGenericRest
 
     catalog = TapGenericRest(config=config, setup_mapper=False).catalog_dict
     for entry in catalog["streams"]:
@@ -57,7 +59,15 @@ def _start(config: dict[str, Any], folder: Path, catalog: Path, name: str) -> su
     path = folder / f"{name}.json"
     path.write_text(json.dumps(config))
     return subprocess.Popen(
-        [sys.executable, "-m", "tap_generic_rest", "--config", str(path), "--catalog", str(catalog)],
+        [
+            sys.executable,
+            "-m",
+            "tap_generic_rest",
+            "--config",
+            str(path),
+            "--catalog",
+            str(catalog),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -76,8 +86,8 @@ def _no_secret_in(api: JiraAPI, *outputs: str) -> None:
 
 
 def test_the_store_is_atomic_private_and_locked(tmp_path: Path) -> None:
-    from tap_generic_rest.errors import ConfigError  # noqa: PLC0415
-    from tap_generic_rest.http.token_store import StoredTokens, TokenStore  # noqa: PLC0415
+    from tap_generic_rest.errors import ConfigError
+    from tap_generic_rest.http.token_store import StoredTokens, TokenStore
 
     store = TokenStore(tmp_path / "tokens.json", lock_wait=0.3)
     assert store.read() is None
@@ -98,7 +108,7 @@ def test_the_store_is_atomic_private_and_locked(tmp_path: Path) -> None:
     thread = threading.Thread(target=hold)
     thread.start()
     held.wait(5)
-    with pytest.raises(ConfigError, match="oauth_token_file.*held its lock"), store.locked():
+    with pytest.raises(ConfigError, match=r"oauth_token_file.*held its lock"), store.locked():
         pass
     released.set()
     thread.join()
@@ -137,7 +147,9 @@ def test_a_new_consent_in_the_setting_starts_a_new_chain(tmp_path: Path) -> None
     old = JiraAPI(seed=3, expires_in=30)
     with VendorServer(old) as server:
         run_sync(_config(old, server.url, store), streams=["boards"])
-    fresh = JiraAPI(seed=4, expires_in=30)  # the user consented again: a new grant, a new refresh token
+    fresh = JiraAPI(
+        seed=4, expires_in=30
+    )  # the user consented again: a new grant, a new refresh token
     with VendorServer(fresh) as server:
         records = records_by_stream(run_sync(_config(fresh, server.url, store), streams=["boards"]))
     assert len(records["boards"]) == len(fresh.boards)
@@ -168,7 +180,8 @@ def test_killed_at_the_worst_moment_the_next_run_gets_in(tmp_path: Path, moment:
         else:
             api.on_bearer = kill
         code, first = _finish(process)
-        assert killed.is_set() and code == -signal.SIGKILL
+        assert killed.is_set()
+        assert code == -signal.SIGKILL
         api.on_token_issued = api.on_bearer = None  # the next run refreshes: with the token on disk
         code, second = _finish(_start(config, tmp_path, catalog, "run2"))
     assert code == 0, second[-3000:]
@@ -203,5 +216,7 @@ def test_token_endpoint_refusal_is_one_line_without_tokens(tmp_path: Path) -> No
     assert code != 0
     assert "Traceback" not in output
     errors = [line for line in output.splitlines() if "token endpoint" in line]
-    assert errors and "403" in errors[-1] and "invalid_grant" in errors[-1]
+    assert errors
+    assert "403" in errors[-1]
+    assert "invalid_grant" in errors[-1]
     _no_secret_in(api, output)

@@ -10,11 +10,11 @@ filter by the bookmark.
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -56,7 +56,10 @@ def test_discover_lists_the_profile_streams(name: str, tmp_path: Any) -> None:
         config.write_text(json.dumps(case.config(api, server.url)))
         done = subprocess.run(
             [sys.executable, "-m", "tap_generic_rest", "--config", str(config), "--discover"],
-            capture_output=True, text=True, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     assert done.returncode == 0, done.stderr[-2000:]
     streams = {entry["tap_stream_id"]: entry for entry in json.loads(done.stdout)["streams"]}
@@ -143,15 +146,16 @@ def test_the_sandbox_refuses_what_the_vendor_does_not_declare() -> None:
     with VendorServer(api) as server:
         run_sync(case.config(api, server.url), streams=["users"])
         assert api.violations == []
-        import urllib.request  # noqa: PLC0415
+        import urllib.request
 
         request = urllib.request.Request(
             server.url + "/v2/users?limit=500&bogus=1",
             headers={"Authorization": f"GenieKey {api.credentials()['api_token']}"},
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=10)  # noqa: S310
+            urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 400
+        refused.value.close()
     assert api.violations == [
         "GET /v2/users: undeclared parameter bogus",
         "GET /v2/users: limit=500 is above 100",
@@ -162,8 +166,19 @@ def test_python_m_sandbox_serves_a_vendor(tmp_path: Any) -> None:
     """``python -m sandbox --vendor opsgenie`` serves it and prints a config the tap runs with."""
     ready = tmp_path / "ready"
     server = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--vendor", "opsgenie", "--port", "0", "--ready-file", str(ready)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--vendor",
+            "opsgenie",
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None

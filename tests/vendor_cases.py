@@ -10,14 +10,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sandbox.vendors.base import VendorAPI
 from sandbox.vendors.intercom import IntercomAPI
 from sandbox.vendors.jira import JiraAPI
 from sandbox.vendors.opsgenie import OpsgenieAPI
 from sandbox.vendors.rocketchat import RocketChatAPI
 from sandbox.vendors.statuspage_io import StatuspageAPI
+
+if TYPE_CHECKING:
+    from sandbox.vendors.base import VendorAPI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vendors"
 Keys = Callable[[Any], list[Any]]  # the sandbox's records of a stream, as their keys
@@ -44,8 +46,14 @@ class Case:
 
     def config(self, api: VendorAPI, url: str, **overrides: Any) -> dict[str, Any]:
         """Tap settings for the profile against ``api`` served at ``url``."""
-        return {"source": self.name, "base_url": url + self.prefix, "page_size": 4,
-                **api.credentials(), **self.extra, **overrides}
+        return {
+            "source": self.name,
+            "base_url": url + self.prefix,
+            "page_size": 4,
+            **api.credentials(),
+            **self.extra,
+            **overrides,
+        }
 
     def record_schema(self, stream: str) -> dict[str, Any]:
         """The vendor's schema of one record of ``stream`` (from its OpenAPI document)."""
@@ -105,7 +113,9 @@ CASES = {
     case.name: case
     for case in (
         Case(
-            "rocketchat", RocketChatAPI, "/api/v1",
+            "rocketchat",
+            RocketChatAPI,
+            "/api/v1",
             expected={
                 "teams": (_by("_id"), lambda a: _ids(a.teams, "_id")),
                 "channels": (_by("_id"), lambda a: _ids(a.channels, "_id")),
@@ -114,13 +124,22 @@ CASES = {
                 "roles": (_by("_id"), lambda a: _ids(a.roles, "_id")),
                 "rooms": (_by("_id"), lambda a: _ids([*a.channels, *a.groups], "_id")),
                 "subscriptions": (_by("_id"), lambda a: _ids(a.subscriptions, "_id")),
-                "channel_messages": (_by("_id"), lambda a: [m["_id"] for c in a.channels for m in a.messages[c["_id"]]]),
-                "group_messages": (_by("_id"), lambda a: [m["_id"] for g in a.groups for m in a.messages[g["_id"]]]),
+                "channel_messages": (
+                    _by("_id"),
+                    lambda a: [m["_id"] for c in a.channels for m in a.messages[c["_id"]]],
+                ),
+                "group_messages": (
+                    _by("_id"),
+                    lambda a: [m["_id"] for g in a.groups for m in a.messages[g["_id"]]],
+                ),
             },
             schemas={
-                "teams": ("teams_list.json", ("teams", "[]")), "channels": ("channels_list.json", ("channels", "[]")),
-                "groups": ("groups_list.json", ("groups", "[]")), "users": ("users_list.json", ("users", "[]")),
-                "roles": ("roles_list.json", ("roles", "[]")), "rooms": ("rooms_get.json", ("update", "[]")),
+                "teams": ("teams_list.json", ("teams", "[]")),
+                "channels": ("channels_list.json", ("channels", "[]")),
+                "groups": ("groups_list.json", ("groups", "[]")),
+                "users": ("users_list.json", ("users", "[]")),
+                "roles": ("roles_list.json", ("roles", "[]")),
+                "rooms": ("rooms_get.json", ("update", "[]")),
                 "subscriptions": ("subscriptions_get.json", ("update", "[]")),
                 "channel_messages": ("channels_history.json", ("messages", "[]")),
                 "group_messages": ("groups_history.json", ("messages", "[]")),
@@ -129,37 +148,62 @@ CASES = {
             filtered=("channel_messages",),
         ),
         Case(
-            "intercom", IntercomAPI, "",
+            "intercom",
+            IntercomAPI,
+            "",
             expected={
                 "admins": (_by("id"), lambda a: _ids(a.admins)),
                 "teams": (_by("id"), lambda a: _ids(a.team_list)),
                 "tags": (_by("id"), lambda a: _ids(a.tag_list)),
                 "segments": (_by("id"), lambda a: _ids(a.segment_list)),
-                "data_attributes": (lambda r: (r["model"], r["name"]), lambda a: [(x["model"], x["name"]) for x in a.attributes]),
+                "data_attributes": (
+                    lambda r: (r["model"], r["name"]),
+                    lambda a: [(x["model"], x["name"]) for x in a.attributes],
+                ),
                 "companies": (_by("id"), lambda a: _ids(a.company_list)),
                 "contacts": (_by("id"), lambda a: _ids(a.contact_list)),
                 "conversations": (_by("id"), lambda a: _ids(a.conversation_list)),
-                "conversation_parts": (_by("id"), lambda a: [p["id"] for c in a.conversation_list for p in c["_parts"]]),
+                "conversation_parts": (
+                    _by("id"),
+                    lambda a: [p["id"] for c in a.conversation_list for p in c["_parts"]],
+                ),
             },
             schemas={
-                "admins": ("admins.json", ("admins", "[]")), "teams": ("teams.json", ("teams", "[]")),
-                "tags": ("tags.json", ("data", "[]")), "segments": ("segments.json", ("segments", "[]")),
-                "data_attributes": ("data_attributes.json", ("data", "[]")), "companies": ("companies.json", ("data", "[]")),
+                "admins": ("admins.json", ("admins", "[]")),
+                "teams": ("teams.json", ("teams", "[]")),
+                "tags": ("tags.json", ("data", "[]")),
+                "segments": ("segments.json", ("segments", "[]")),
+                "data_attributes": ("data_attributes.json", ("data", "[]")),
+                "companies": ("companies.json", ("data", "[]")),
                 "contacts": ("contacts_search.json", ("data", "[]")),
                 "conversations": ("conversations_search.json", ("conversations", "[]")),
-                "conversation_parts": ("conversation.json", ("conversation_parts", "conversation_parts", "[]")),
+                "conversation_parts": (
+                    "conversation.json",
+                    ("conversation_parts", "conversation_parts", "[]"),
+                ),
             },
             change=_ic_change,
             filtered=("contacts", "conversations"),
             lag={"contacts": 86_400},
         ),
         Case(
-            "jira", JiraAPI, "",
+            "jira",
+            JiraAPI,
+            "",
             expected={
                 "application_roles": (_by("key"), lambda a: ["jira-software", "jira-core"]),
-                "issuetype_avatars": (_by("id"), lambda a: [str(10_300 + j) for j in range(3 + len("issuetype") % 3)]),
-                "project_avatars": (_by("id"), lambda a: [str(10_310 + j) for j in range(3 + len("project") % 3)]),
-                "user_avatars": (_by("id"), lambda a: [str(10_320 + j) for j in range(3 + len("user") % 3)]),
+                "issuetype_avatars": (
+                    _by("id"),
+                    lambda a: [str(10_300 + j) for j in range(3 + len("issuetype") % 3)],
+                ),
+                "project_avatars": (
+                    _by("id"),
+                    lambda a: [str(10_310 + j) for j in range(3 + len("project") % 3)],
+                ),
+                "user_avatars": (
+                    _by("id"),
+                    lambda a: [str(10_320 + j) for j in range(3 + len("user") % 3)],
+                ),
                 "projects": (_by("id"), lambda a: _ids(a.projects)),
                 "boards": (_by("id"), lambda a: _ids(a.boards)),
                 "issues": (_by("id"), lambda a: _ids(a.issues)),
@@ -171,8 +215,10 @@ CASES = {
                 "issuetype_avatars": ("system_avatars.json", ("system", "[]")),
                 "project_avatars": ("system_avatars.json", ("system", "[]")),
                 "user_avatars": ("system_avatars.json", ("system", "[]")),
-                "projects": ("projects.json", ("values", "[]")), "boards": ("boards.json", ("values", "[]")),
-                "issues": ("search_jql.json", ("issues", "[]")), "issue_comments": ("comments.json", ("comments", "[]")),
+                "projects": ("projects.json", ("values", "[]")),
+                "boards": ("boards.json", ("values", "[]")),
+                "issues": ("search_jql.json", ("issues", "[]")),
+                "issue_comments": ("comments.json", ("comments", "[]")),
                 "issue_changelogs": ("changelogs.json", ("values", "[]")),
             },
             change=_jira_change,
@@ -180,7 +226,9 @@ CASES = {
             extra={"jira_time_zone": "America/Sao_Paulo"},
         ),
         Case(
-            "statuspage_io", StatuspageAPI, "/v1",
+            "statuspage_io",
+            StatuspageAPI,
+            "/v1",
             expected={
                 "pages": (_by("id"), lambda a: _ids(a.pages)),
                 "components": (_by("id"), lambda a: _flat(a.components)),
@@ -188,13 +236,17 @@ CASES = {
                 "subscribers": (_by("id"), lambda a: _flat(a.subscribers)),
             },
             schemas={
-                "pages": ("pages.json", ("[]",)), "components": ("components.json", ("[]",)),
-                "incidents": ("incidents.json", ("[]",)), "subscribers": ("subscribers.json", ("[]",)),
+                "pages": ("pages.json", ("[]",)),
+                "components": ("components.json", ("[]",)),
+                "incidents": ("incidents.json", ("[]",)),
+                "subscribers": ("subscribers.json", ("[]",)),
             },
             change=_sp_change,
         ),
         Case(
-            "opsgenie", OpsgenieAPI, "",
+            "opsgenie",
+            OpsgenieAPI,
+            "",
             expected={
                 "users": (_by("id"), lambda a: _ids(a.users)),
                 "teams": (_by("id"), lambda a: _ids(a.teams)),
@@ -203,14 +255,20 @@ CASES = {
                 "integrations": (_by("id"), lambda a: _ids(a.integrations)),
                 "incidents": (_by("id"), lambda a: _ids(a.incidents)),
                 "alerts": (_by("id"), lambda a: _ids(a.alerts)),
-                "alert_logs": (lambda r: (r["_alerts_id"], r["offset"]), lambda a: [(k, x["offset"]) for k, v in a.logs.items() for x in v]),
+                "alert_logs": (
+                    lambda r: (r["_alerts_id"], r["offset"]),
+                    lambda a: [(k, x["offset"]) for k, v in a.logs.items() for x in v],
+                ),
                 "alert_recipients": (lambda r: (r["_alerts_id"], r["user"]["id"]), _recipients),
             },
             schemas={
-                "users": ("users.json", ("data", "[]")), "teams": ("teams.json", ("data", "[]")),
+                "users": ("users.json", ("data", "[]")),
+                "teams": ("teams.json", ("data", "[]")),
                 "team_members": ("team.json", ("data", "members", "[]")),
-                "integrations": ("integrations.json", ("data", "[]")), "incidents": ("incidents.json", ("data", "[]")),
-                "alerts": ("alerts.json", ("data", "[]")), "alert_logs": ("alert_logs.json", ("data", "[]")),
+                "integrations": ("integrations.json", ("data", "[]")),
+                "incidents": ("incidents.json", ("data", "[]")),
+                "alerts": ("alerts.json", ("data", "[]")),
+                "alert_logs": ("alert_logs.json", ("data", "[]")),
                 "alert_recipients": ("alert_recipients.json", ("data", "[]")),
             },
             change=_og_change,

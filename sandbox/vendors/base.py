@@ -1,5 +1,7 @@
-"""What every vendor-shaped sandbox shares: routes with their declared parameters, a request
-log that checks each request against them, vendor error bodies, rate-limit headers, a clock.
+"""What every vendor-shaped sandbox shares: routes, declared parameters, a checking log.
+
+Routes carry the query parameters the vendor declares; the request log checks each request
+against them; vendor error bodies, rate-limit headers and a clock complete the picture.
 
 A vendor module subclasses :class:`VendorAPI`: its data (plain records, changed by
 :meth:`VendorAPI.touch`), its :class:`Route` table (path, method, the query parameters the
@@ -37,7 +39,7 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
 
-    def problems(self, name: str, values: list[str]) -> list[str]:
+    def problems(self, name: str, values: list[str]) -> list[str]:  # noqa: PLR0911
         """What is wrong with the values sent for ``name`` (nothing: [])."""
         if len(values) > 1:
             return [f"{name} sent {len(values)} times"]
@@ -200,7 +202,7 @@ class VendorAPI:
             self.log.append(logged)
         return reply, logged
 
-    def _answer(  # noqa: PLR0913
+    def _answer(  # noqa: PLR0911, PLR0917
         self,
         method: str,
         path: str,
@@ -274,7 +276,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
-        reply, logged = self.api.handle(self.command, self.path, self.headers, raw, f"http://{host}")
+        reply, logged = self.api.handle(
+            self.command, self.path, self.headers, raw, f"http://{host}"
+        )
         data = json.dumps(reply.body, ensure_ascii=False).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -288,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = _serve  # noqa: N815
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the API keeps its own log."""
 
 

@@ -44,38 +44,95 @@ class OpsgenieAPI(VendorAPI):
 
     name = "opsgenie"
     routes: ClassVar = (
-        Route("GET", "/v2/users", "users", {
-            "limit": _LIMIT, "offset": _OFFSET, "order": _ORDER, "query": Param(),
-            "sortField": Param(enum=("username", "fullName", "insertedAt")),
-        }),
+        Route(
+            "GET",
+            "/v2/users",
+            "users",
+            {
+                "limit": _LIMIT,
+                "offset": _OFFSET,
+                "order": _ORDER,
+                "query": Param(),
+                "sortField": Param(enum=("username", "fullName", "insertedAt")),
+            },
+        ),
         Route("GET", "/v2/teams", "teams"),
-        Route("GET", "/v2/teams/{identifier}", "team", {
-            "identifierType": Param(enum=("id", "name")),
-        }),
-        Route("GET", "/v1/services", "services", {
-            "limit": _LIMIT, "offset": _OFFSET, "order": _ORDER, "query": Param(),
-            "sort": Param(enum=("name",)),
-        }),
-        Route("GET", "/v2/integrations", "integrations", {
-            "type": Param(), "teamId": Param(), "teamName": Param(),
-        }),
-        Route("GET", "/v1/incidents", "incidents", {
-            "query": Param(required=True), "offset": _OFFSET, "limit": _LIMIT,
-            "sort": Param(enum=_INCIDENT_SORTS), "order": _ORDER,
-        }),
-        Route("GET", "/v2/alerts", "alerts", {
-            "query": Param(), "searchIdentifier": Param(),
-            "searchIdentifierType": Param(enum=("id", "name")),
-            "offset": _OFFSET, "limit": _LIMIT, "sort": Param(enum=_ALERT_SORTS),
-            "order": _ORDER,
-        }),
-        Route("GET", "/v2/alerts/{identifier}/logs", "alert_logs", {
-            "identifierType": _ID_TYPE, "offset": Param(),
-            "direction": Param(enum=("next", "prev")), "limit": _LIMIT, "order": _ORDER,
-        }),
-        Route("GET", "/v2/alerts/{identifier}/recipients", "alert_recipients", {
-            "identifierType": _ID_TYPE,
-        }),
+        Route(
+            "GET",
+            "/v2/teams/{identifier}",
+            "team",
+            {
+                "identifierType": Param(enum=("id", "name")),
+            },
+        ),
+        Route(
+            "GET",
+            "/v1/services",
+            "services",
+            {
+                "limit": _LIMIT,
+                "offset": _OFFSET,
+                "order": _ORDER,
+                "query": Param(),
+                "sort": Param(enum=("name",)),
+            },
+        ),
+        Route(
+            "GET",
+            "/v2/integrations",
+            "integrations",
+            {
+                "type": Param(),
+                "teamId": Param(),
+                "teamName": Param(),
+            },
+        ),
+        Route(
+            "GET",
+            "/v1/incidents",
+            "incidents",
+            {
+                "query": Param(required=True),
+                "offset": _OFFSET,
+                "limit": _LIMIT,
+                "sort": Param(enum=_INCIDENT_SORTS),
+                "order": _ORDER,
+            },
+        ),
+        Route(
+            "GET",
+            "/v2/alerts",
+            "alerts",
+            {
+                "query": Param(),
+                "searchIdentifier": Param(),
+                "searchIdentifierType": Param(enum=("id", "name")),
+                "offset": _OFFSET,
+                "limit": _LIMIT,
+                "sort": Param(enum=_ALERT_SORTS),
+                "order": _ORDER,
+            },
+        ),
+        Route(
+            "GET",
+            "/v2/alerts/{identifier}/logs",
+            "alert_logs",
+            {
+                "identifierType": _ID_TYPE,
+                "offset": Param(),
+                "direction": Param(enum=("next", "prev")),
+                "limit": _LIMIT,
+                "order": _ORDER,
+            },
+        ),
+        Route(
+            "GET",
+            "/v2/alerts/{identifier}/recipients",
+            "alert_recipients",
+            {
+                "identifierType": _ID_TYPE,
+            },
+        ),
     )
 
     def __init__(self, *, seed: int = 7, size: int = 12, rate_limit_every: int = 0) -> None:
@@ -106,7 +163,13 @@ class OpsgenieAPI(VendorAPI):
             "role": {"id": "User" if i else "Owner", "name": "User" if i else "Owner"},
             "timeZone": "Europe/Kyiv",
             "locale": "en_US",
-            "userAddress": {"country": "NL", "state": "", "city": "Utrecht", "line": "", "zipCode": ""},
+            "userAddress": {
+                "country": "NL",
+                "state": "",
+                "city": "Utrecht",
+                "line": "",
+                "zipCode": "",
+            },
             "tags": ["oncall"] if i % 2 else [],
             "details": {},
             "blocked": False,
@@ -116,10 +179,18 @@ class OpsgenieAPI(VendorAPI):
 
     def _team(self, i: int) -> Record:
         members = [
-            {"user": {"id": u["id"], "username": u["username"]}, "role": "admin" if j == 0 else "user"}
+            {
+                "user": {"id": u["id"], "username": u["username"]},
+                "role": "admin" if j == 0 else "user",
+            }
             for j, u in enumerate(self.users[i::4])
         ]
-        return {"id": self._uuid("team", i), "name": f"team-{i}", "description": f"Team {i} 🚒", "members": members}
+        return {
+            "id": self._uuid("team", i),
+            "name": f"team-{i}",
+            "description": f"Team {i} 🚒",
+            "members": members,
+        }
 
     def _service(self, i: int) -> Record:
         return {
@@ -129,12 +200,21 @@ class OpsgenieAPI(VendorAPI):
             "teamId": self.teams[i % len(self.teams)]["id"],
             "isExternal": i % 5 == 0,
             "tags": [],
-            "links": {"web": f"https://app.opsgenie.com/service/{i}", "api": f"https://api.opsgenie.com/v1/services/{i}"},
+            "links": {
+                "web": f"https://app.opsgenie.com/service/{i}",
+                "api": f"https://api.opsgenie.com/v1/services/{i}",
+            },
         }
 
     def _integration(self, i: int) -> Record:
         team = self.teams[i % len(self.teams)]["id"] if i % 2 else ""
-        return {"id": self._uuid("integration", i), "name": f"API {i}", "enabled": i % 4 != 3, "type": "API", "teamId": team}
+        return {
+            "id": self._uuid("integration", i),
+            "name": f"API {i}",
+            "enabled": i % 4 != 3,
+            "type": "API",
+            "teamId": team,
+        }
 
     def _incident(self, i: int) -> Record:
         created = self.now - 3_600 * (3 * 24 - i)
@@ -177,9 +257,8 @@ class OpsgenieAPI(VendorAPI):
             "priority": _PRIORITIES[i % 5],
             "responders": [{"type": "team", "id": self.teams[i % len(self.teams)]["id"]}],
             "integration": {"id": self.integrations[0]["id"], "name": "API 0", "type": "API"},
-            "report": {"ackTime": 120_000, "acknowledgedBy": "user0@example.com"} | (
-                {"closeTime": 600_000, "closedBy": "user0@example.com"} if closed else {}
-            ),
+            "report": {"ackTime": 120_000, "acknowledgedBy": "user0@example.com"}
+            | ({"closeTime": 600_000, "closedBy": "user0@example.com"} if closed else {}),
         }
 
     def _logs(self, alert: Record) -> list[Record]:
@@ -238,7 +317,11 @@ class OpsgenieAPI(VendorAPI):
     def rate_limited(self) -> Reply:  # noqa: D102
         return Reply(
             429,
-            self.error(429, "You are making too many requests! To avoid errors, we recommend you limit requests."),
+            self.error(
+                429,
+                "You are making too many requests! "
+                "To avoid errors, we recommend you limit requests.",
+            ),
             (("X-RateLimit-State", "THROTTLED"), ("X-RateLimit-Period-In-Sec", "0")),
         )
 
@@ -285,17 +368,27 @@ class OpsgenieAPI(VendorAPI):
         if match is None:
             raise BadRequestError(f"sandbox reads only updatedAt>=<epoch ms>, not {query!r}")
         op, value = match.group(1), int(match.group(2))
-        return [r for r in rows if (ms := _epoch_ms(r["updatedAt"])) > value or (op == ">=" and ms == value)]
+        return [
+            r
+            for r in rows
+            if (ms := _epoch_ms(r["updatedAt"])) > value or (op == ">=" and ms == value)
+        ]
 
     def _sorted(self, call: Call, rows: list[Record]) -> list[Record]:
         field = call.query.get("sort", "createdAt")
-        return sorted(rows, key=lambda r: (r.get(field), r["id"]), reverse=call.query.get("order", "desc") == "desc")
+        return sorted(
+            rows,
+            key=lambda r: (r.get(field), r["id"]),
+            reverse=call.query.get("order", "desc") == "desc",
+        )
 
     def serve_incidents(self, call: Call) -> Reply:  # noqa: D102
         return self._page(call, self._sorted(call, self._since(call, self.incidents)))
 
     def serve_alerts(self, call: Call) -> Reply:  # noqa: D102
-        rows = [{k: v for k, v in a.items()} for a in self._sorted(call, self._since(call, self.alerts))]
+        rows = [
+            {k: v for k, v in a.items()} for a in self._sorted(call, self._since(call, self.alerts))
+        ]
         return self._page(call, rows)
 
     def _alert_by(self, call: Call) -> Record | None:
@@ -307,7 +400,11 @@ class OpsgenieAPI(VendorAPI):
         alert = self._alert_by(call)
         if alert is None:
             return Reply(404, self.error(404, "Alert does not exist"))
-        rows = sorted(self.logs[alert["id"]], key=lambda r: r["offset"], reverse=call.query.get("order", "desc") == "desc")
+        rows = sorted(
+            self.logs[alert["id"]],
+            key=lambda r: r["offset"],
+            reverse=call.query.get("order", "desc") == "desc",
+        )
         after = call.query.get("offset")
         if after:
             keys = [r["offset"] for r in rows]
@@ -317,7 +414,12 @@ class OpsgenieAPI(VendorAPI):
         limit = call.integer("limit", 20)
         page, paging = rows[:limit], {}
         if len(rows) > limit:
-            params = {**call.query, "offset": page[-1]["offset"], "direction": "next", "limit": limit}
+            params = {
+                **call.query,
+                "offset": page[-1]["offset"],
+                "direction": "next",
+                "limit": limit,
+            }
             paging["next"] = f"{call.origin}{call.path}?{urlencode(params)}"
         return Reply(200, self._envelope(call, page, paging=paging))
 
@@ -326,8 +428,13 @@ class OpsgenieAPI(VendorAPI):
         if alert is None:
             return Reply(404, self.error(404, "Alert does not exist"))
         rows = [
-            {"user": {"id": u["id"], "username": u["username"]}, "state": "notified", "method": "Email",
-             "createdAt": alert["createdAt"], "updatedAt": alert["updatedAt"]}
+            {
+                "user": {"id": u["id"], "username": u["username"]},
+                "state": "notified",
+                "method": "Email",
+                "createdAt": alert["createdAt"],
+                "updatedAt": alert["updatedAt"],
+            }
             for u in self.users[: 1 + int(alert["tinyId"]) % 3]
         ]
         return Reply(200, self._envelope(call, rows))

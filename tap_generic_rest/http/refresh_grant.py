@@ -108,7 +108,10 @@ class RotatingTokenAuthenticator(OAuthAuthenticator):
         from tap_generic_rest.http.oauth import fetch_token  # noqa: PLC0415  (one request for all)
 
         return fetch_token(
-            self.grant, limits=self.limits, default_expires_in=self.default_expires_in, clock=self.clock
+            self.grant,
+            limits=self.limits,
+            default_expires_in=self.default_expires_in,
+            clock=self.clock,
         )
 
 

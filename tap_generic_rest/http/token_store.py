@@ -52,7 +52,11 @@ class StoredTokens:
 
     def access_valid(self, now: float, margin: float) -> bool:
         """Whether the stored access token still has ``margin`` seconds to live."""
-        return bool(self.access_token) and self.expires_at is not None and self.expires_at - margin > now
+        return (
+            bool(self.access_token)
+            and self.expires_at is not None
+            and self.expires_at - margin > now
+        )
 
 
 class TokenStore:
@@ -106,7 +110,9 @@ class TokenStore:
         with os.fdopen(fd, "rb") as handle:
             mode = os.fstat(handle.fileno()).st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise self._error(f"others may read it (mode {stat.S_IMODE(mode):04o}); chmod 600 it")
+                raise self._error(
+                    f"others may read it (mode {stat.S_IMODE(mode):04o}); chmod 600 it"
+                )
             raw = handle.read()
         try:
             data: Any = json.loads(raw)

@@ -70,7 +70,7 @@ class Profile:
         return dataclasses.replace(source, description=self.description, settings=self.settings)
 
     def _reworded(self, message: str) -> str:
-        """A spec error as a profile's user reads it: the setting to set, or the profile at fault."""
+        """A spec error as a profile's user reads it: the setting to set, or what is at fault."""
         unset = _UNSET.match(message)
         if unset:
             return f"setting '{unset.group(1)}' is required for source '{self.name}'"
@@ -90,7 +90,7 @@ CREDENTIAL_SETTINGS: tuple[Property[Any], ...] = (
         "client_id",
         th.StringType,
         title="OAuth client ID",
-        description="jira: the OAuth 2.0 (3LO) app's client id (with client_secret, refresh_token).",
+        description="jira: the OAuth 2.0 (3LO) app's client id (with its secret, refresh_token).",
     ),
     th.Property(
         "client_secret",

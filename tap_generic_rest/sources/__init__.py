@@ -1,5 +1,6 @@
-"""The source registry: each module of this package declares one source as ``SOURCE``;
-the vendor profiles (:mod:`tap_generic_rest.profiles`) are offered by name beside them.
+"""The source registry: each module of this package declares one source as ``SOURCE``.
+
+The vendor profiles (:mod:`tap_generic_rest.profiles`) are offered by name beside them.
 
 A source is declared once, as a :class:`~tap_generic_rest.source.Source` named ``SOURCE`` in
 its module: its authentication, its retry policy, its stream classes and any settings of its

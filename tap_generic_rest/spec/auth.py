@@ -120,6 +120,10 @@ class AuthCompiler:
             raise fail(
                 "client.auth.type", f"unknown auth type '{kind}' (known: {', '.join(AUTH_TYPES)})"
             )
+        return self.api_key(raw)
+
+    def api_key(self, raw: Mapping[str, Any]) -> AuthSpec:
+        """The ``api_key`` auth of dlt, and the tap's ``scheme`` word before the key."""
         header = nonempty(raw.get("name", "Authorization"), "client.auth.name")
         location = raw.get("location", "header")
         key = self.credential(raw, "api_key")
@@ -173,7 +177,9 @@ class AuthCompiler:
         missing: list[str] = []
         for option in options:
             names = sorted(ref.name for ref in references(option))
-            unset = [name for name in names if setting_value(self.resolve.config, name) in (None, "")]
+            unset = [
+                name for name in names if setting_value(self.resolve.config, name) in (None, "")
+            ]
             if not unset:
                 return option
             missing.append(f"{' and '.join(names) or 'nothing'} ({option.get('type')})")
@@ -182,7 +188,10 @@ class AuthCompiler:
     def refresh_grant(self, raw: Mapping[str, Any]) -> AuthSpec:
         """``oauth2_refresh_token`` (a tap extension): rotating refresh tokens, persisted."""
         where = "client.auth"
-        url = nonempty(self.resolve(raw.get("access_token_url"), f"{where}.access_token_url"), f"{where}.access_token_url")
+        url = nonempty(
+            self.resolve(raw.get("access_token_url"), f"{where}.access_token_url"),
+            f"{where}.access_token_url",
+        )
         if not url.startswith(("https://", "http://")):
             raise fail(f"{where}.access_token_url", "must be an http or https URL")
         return RefreshTokenAuth(

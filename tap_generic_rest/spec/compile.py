@@ -15,7 +15,6 @@ from tap_generic_rest.http.body import AUTO_SELECTOR
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.source import Source
 from tap_generic_rest.spec.auth import AuthCompiler
-from tap_generic_rest.spec.incremental import incremental_spec
 from tap_generic_rest.spec.endpoint import (
     Bound,
     bind,
@@ -24,11 +23,12 @@ from tap_generic_rest.spec.endpoint import (
     parent_of,
     response_actions,
 )
+from tap_generic_rest.spec.incremental import incremental_spec
 from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
 from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
 from tap_generic_rest.spec.streams import PLACEHOLDER, SpecStream
 from tap_generic_rest.spec.validate import validate
-from tap_generic_rest.spec.values import Resolver, fail, jsonpath, nonempty
+from tap_generic_rest.spec.values import Resolver, fail
 from tap_generic_rest.spec.values import selector as jsonpath_selector
 
 if TYPE_CHECKING:

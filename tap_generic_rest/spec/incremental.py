@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tap_generic_rest.stream.replication import StartValueFormat
 from tap_generic_rest.spec.values import fail, jsonpath, nonempty
+from tap_generic_rest.stream.replication import StartValueFormat
 
 if TYPE_CHECKING:
     from tap_generic_rest.spec.values import Resolver
@@ -70,7 +70,7 @@ def start_value_format(raw: Any, where: str, resolve: Resolver) -> StartValueFor
     if isinstance(raw, str):
         raw = {"format": raw}
     if not isinstance(raw, dict):
-        raise fail(where, "must be a format (epoch_ms, \"%Y-%m-%d %H:%M\"...) or {format, timezone}")
+        raise fail(where, 'must be a format (epoch_ms, "%Y-%m-%d %H:%M"...) or {format, timezone}')
     unknown = set(raw) - {"format", "timezone"}
     if unknown:
         raise fail(where, f"unknown key {', '.join(sorted(unknown))} (format, timezone)")

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, RetryPolicy, WaitHint
-
-#: What a wait header's value counts: a delay, or a reset time in epoch seconds or ms.
-WAIT_KINDS = ("seconds", "epoch_s", "epoch_ms")
 from tap_generic_rest.paging import (
     AutoPaging,
     BodyPaging,
@@ -30,6 +27,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import requests
+
+#: What a wait header's value counts: a delay, or a reset time in epoch seconds or ms.
+WAIT_KINDS = ("seconds", "epoch_s", "epoch_ms")
 
 PAGINATORS = (
     "auto",

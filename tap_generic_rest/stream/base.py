@@ -175,8 +175,10 @@ class GenericRestStream(WideningStream):
         return self.in_start_form(self.start_bound(context))
 
     def start_bound(self, context: Context | None) -> Any:
-        """Where a spec's incremental stream starts: its bookmark (less ``lag``), else
-        ``initial_value``, in the records' own form (what records are compared with)."""
+        """Where a spec's incremental stream starts, in the records' own form.
+
+        Its bookmark (less ``lag``), else ``initial_value``: what records are compared with.
+        """
         if not self.replication_key:
             return None
         bookmark = self.get_starting_replication_key_value(context)
