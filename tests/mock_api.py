@@ -133,6 +133,26 @@ class MockApi:
             return 200, COMMENTS.get(int(rest[0]), []), {}
         if name == "comments" and len(rest) == 2 and rest[1] == "likes":
             return 200, {"data": [{"like": f"{rest[0]}-{n}"} for n in range(2)]}, {}
+        if name == "hasmore":  # offset, and a flag saying whether more follow ("false" as text)
+            offset, limit = int(q.get("offset", 0)), int(q.get("limit", 3))
+            more = "true" if offset + limit < len(ITEMS) else "false"
+            return 200, {"data": ITEMS[offset : offset + limit], "meta": {"more": more}}, {}
+        if name == "pagesmore":
+            page = int(q.get("page", 1))
+            return (
+                200,
+                {"data": ITEMS[(page - 1) * 4 : page * 4], "has_more": page * 4 < len(ITEMS)},
+                {},
+            )
+        if name == "gaplink":  # page 2 of 3 holds no record, but links on
+            page = int(q.get("page", 1))
+            data = {1: ITEMS[:3], 2: [], 3: ITEMS[3:5]}[page]
+            following = f"{self.origin}/api/gaplink?page={page + 1}" if page < 3 else None
+            return 200, {"data": data, "next": following}, {}
+        if name == "gapoffset":  # offset 3 holds no record, the total says more follow
+            offset, limit = int(q.get("offset", 0)), int(q.get("limit", 3))
+            data = [] if offset == 3 else ITEMS[offset : offset + limit]
+            return 200, {"data": data, "total": 9}, {}
         if name == "pages":
             return self.pages(q)
         if name == "link":

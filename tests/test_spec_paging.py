@@ -82,8 +82,11 @@ def stream_paging(config: dict[str, Any]) -> Any:
     [
         (None, AutoPaging()),
         ("auto", AutoPaging()),
-        ("json_response", LinkPaging(BodyPath("next"))),
-        ({"type": "header_cursor"}, CursorPaging(ResponseHeader("next"), "cursor")),
+        ("json_response", LinkPaging(BodyPath("next"), empty_pages_go_on=True)),
+        (
+            {"type": "header_cursor"},
+            CursorPaging(ResponseHeader("next"), "cursor", empty_pages_go_on=True),
+        ),
         ("single_page", SinglePage()),
         ({"type": "single_page"}, SinglePage()),
         (
@@ -107,15 +110,21 @@ def stream_paging(config: dict[str, Any]) -> Any:
             {"type": "page_number", "base_page": 1, "total_path": "$.meta.pages"},
             PageNumberPaging(base_page=1, total_key="meta.pages"),
         ),
-        ({"type": "json_link", "next_url_path": "links.next"}, LinkPaging(BodyPath("links.next"))),
-        ({"type": "json_link"}, LinkPaging(BodyPath("next"))),
-        ({"type": "header_link"}, LinkPaging(LinkHeader("next"))),
-        ("header_link", LinkPaging(LinkHeader("next"))),
+        (
+            {"type": "json_link", "next_url_path": "links.next"},
+            LinkPaging(BodyPath("links.next"), empty_pages_go_on=True),
+        ),
+        ({"type": "json_link"}, LinkPaging(BodyPath("next"), empty_pages_go_on=True)),
+        ({"type": "header_link"}, LinkPaging(LinkHeader("next"), empty_pages_go_on=True)),
+        ("header_link", LinkPaging(LinkHeader("next"), empty_pages_go_on=True)),
         (
             {"type": "cursor", "cursor_path": "cursors.after", "cursor_param": "after"},
-            CursorPaging(BodyPath("cursors.after"), "after"),
+            CursorPaging(BodyPath("cursors.after"), "after", empty_pages_go_on=True),
         ),
-        ({"type": "cursor"}, CursorPaging(BodyPath("cursors.next"), "cursor")),
+        (
+            {"type": "cursor"},
+            CursorPaging(BodyPath("cursors.next"), "cursor", empty_pages_go_on=True),
+        ),
     ],
 )
 def test_each_paginator_compiles_to_a_paging_spec_with_dlts_defaults(paginator, expected):

@@ -186,3 +186,23 @@ def test_dlt_secrets_value_reads_the_setting_named_after_its_key():
         }
     )
     assert source.auth.settings == ("token",)
+
+
+def test_an_auth_name_alone_reads_its_credentials_from_settings_of_their_names():
+    source = compile_spec({"spec": spec(auth="http_basic"), "username": "u", "password": "p"})
+    assert source.auth.settings == ("username", "password")
+    message = refusal(spec(auth="api_key"))
+    assert "reads setting 'api_key'" in message
+    assert "which is not set" in message
+
+
+def test_oauth_scopes_may_be_a_list():
+    auth = {
+        "type": "oauth2_client_credentials",
+        "access_token_url": "https://login.example.com/token",
+        "client_id": "id",
+        "client_secret": 'dlt.secrets["secret"]',
+        "scopes": ["read", "write"],
+    }
+    source = compile_spec({"spec": spec(auth=auth), "secret": "s"})
+    assert source.auth.inner.scopes == ("read", "write")  # type: ignore[attr-defined]

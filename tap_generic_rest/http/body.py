@@ -183,7 +183,10 @@ def select_records(response: requests.Response, selector: str, stream: str) -> l
     """
     body = json_body(response)
     if selector == AUTO_SELECTOR or is_jsonpath(selector):  # a spec's: dlt's rules
-        return detected(body) if selector == AUTO_SELECTOR else by_jsonpath(body, selector)
+        records = detected(body) if selector == AUTO_SELECTOR else by_jsonpath(body, selector)
+        # A bare array that the selector finds nothing in is the records, as for every
+        # stream (the real Statuspage answers so); dlt would read an empty page.
+        return body if not records and isinstance(body, list) else records
     if isinstance(body, list):
         return body
     value = lookup(body, selector)

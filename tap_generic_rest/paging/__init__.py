@@ -35,6 +35,7 @@ from tap_generic_rest.paging.shared import (
     SinglePage,
     StreamPages,
     is_last_page,
+    no_more,
     page_end,
 )
 
@@ -64,5 +65,6 @@ __all__ = [
     "StartAtPaging",
     "StreamPages",
     "is_last_page",
+    "no_more",
     "page_end",
 ]

@@ -90,6 +90,9 @@ class AutoPaginator(PageGuard, BaseAPIPaginator[Any]):
         """The paginator for this stream's pages (chosen once, on the first response)."""
         if self.inner is None:
             self.inner = self._choose(response)
+            # dlt's detected links and cursors go on past a page without records.
+            if isinstance(self.inner, FoundLinkPaginator | CursorPaginator):
+                self.inner.empty_pages_go_on = True
             _logger.info("stream '%s': paginator detected: %s", self.stream, self.describe())
         return self.inner
 
@@ -138,6 +141,11 @@ class AutoPaginator(PageGuard, BaseAPIPaginator[Any]):
         if isinstance(inner, PageGuard):
             return inner.check_page(response)
         return super().check_page(response)
+
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        inner = self.detect(response)
+        return inner.continue_if_empty(response) if isinstance(inner, PageGuard) else False
 
     @override
     def has_more(self, response: requests.Response) -> bool:

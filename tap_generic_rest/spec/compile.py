@@ -23,7 +23,7 @@ from tap_generic_rest.spec.endpoint import (
     parent_of,
     response_actions,
 )
-from tap_generic_rest.spec.incremental import incremental_spec
+from tap_generic_rest.spec.incremental import incremental_spec, record_keys
 from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
 from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
 from tap_generic_rest.spec.streams import PLACEHOLDER, SpecStream
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _PARENT = re.compile(r"^resources\.([^.]+)\.(.+)$")
-#: dlt's incremental options the tap reads only at their defaults (anything else refused).
 
 
 def compile_spec(config: Mapping[str, Any]) -> Source:
@@ -210,7 +209,7 @@ class _Compiler:
             "payload_as_json": endpoint.get("data") is None,
             "response_actions": response_actions(endpoint.get("response_actions"), where),
         }
-        attrs.update(self.keys(raw, where))
+        attrs.update(record_keys(raw, where))
         if "error_handler" in endpoint:
             attrs["retry"] = compile_retry(
                 endpoint["error_handler"], f"{where}: endpoint.error_handler"
@@ -224,7 +223,7 @@ class _Compiler:
         bound = bind(path, raw_params, incremental=has_incremental, where=where)
         params, incremental = self.params(bound.params, where)
         if endpoint.get("incremental") is not None:
-            declared = self.incremental_spec(endpoint["incremental"], where)
+            declared = incremental_spec(endpoint["incremental"], where, self.resolve)
             if incremental:  # a param's incremental wins, as in dlt; the endpoint's adds the end
                 declared = {**declared, **{k: v for k, v in incremental.items() if v is not None}}
             incremental = declared
@@ -275,28 +274,6 @@ class _Compiler:
         path = folder / "schemas" / f"{name}.json"
         return path if path.is_file() else None
 
-    def keys(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-        key = raw.get("primary_key")
-        if key is None:
-            primary: tuple[str, ...] = ()
-        elif isinstance(key, str):
-            primary = (key,)
-        elif isinstance(key, list) and all(isinstance(k, str) for k in key):
-            primary = tuple(key)
-        else:
-            raise fail(where, "primary_key: must be a name or a list of names")
-        disposition = raw.get("write_disposition", "append")
-        if isinstance(disposition, dict):
-            disposition = disposition.get("disposition", "append")
-        if disposition not in ("append", "merge", "replace"):
-            raise fail(
-                where, f"write_disposition: unknown '{disposition}' (append, merge, replace)"
-            )
-        return {
-            "write_disposition": disposition,
-            "primary_keys": () if disposition == "append" else primary,
-        }
-
     # --- paging and retries ----------------------------------------------------------
 
     # --- params, incremental, parents --------------------------------------------------
@@ -309,7 +286,7 @@ class _Compiler:
         for name, value in raw.items():
             key = f"{where}: endpoint.params.{name}"
             if isinstance(value, dict) and value.get("type") == "incremental":
-                incremental = self.incremental_spec({**value, "start_param": name}, where)
+                incremental = incremental_spec({**value, "start_param": name}, where, self.resolve)
             elif isinstance(value, Reference):
                 resolved = self.resolve(value, key)
                 if value.secret:
@@ -320,9 +297,6 @@ class _Compiler:
             else:
                 raise fail(key, "must be a string, a number or a placeholder")
         return params, incremental
-
-    def incremental_spec(self, raw: Any, where: str) -> dict[str, Any]:
-        return incremental_spec(raw, where, self.resolve)
 
     @staticmethod
     def context_key(placeholder: str) -> str:

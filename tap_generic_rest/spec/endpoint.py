@@ -15,12 +15,48 @@ import string
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
+from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.spec.validate import nearest
 from tap_generic_rest.spec.values import fail
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+
+#: Path segments that would move the request elsewhere (and the empty one, which joins two).
+_NOT_SEGMENTS = frozenset({"", ".", ".."})
+
+
+def join_url(base_url: str, path: str) -> str:
+    """``base_url`` and a resource path joined as dlt joins them (one slash between).
+
+    ``https://api.example.com/v2/`` and ``users`` or ``/users`` give ``.../v2/users``; a
+    path that is a whole ``http(s)`` URL is used as it is; an empty path is the base URL.
+    """
+    if urlsplit(path).scheme in ("http", "https"):
+        return path
+    if not path:
+        return base_url
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def path_segment(stream: str, placeholder: str, value: Any) -> str:
+    """A parent's value as exactly one percent-encoded path segment, or the stream fails.
+
+    A value such as ``..``, ``a/b?c``, an object or a list would send the request to
+    another endpoint (and label its records as this stream's).
+    """
+    if isinstance(value, str | int | float) and str(value) not in _NOT_SEGMENTS:
+        return quote(str(value), safe="")
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    kind = "an empty value" if value is None or value == "" else shown
+    msg = (
+        f"stream '{stream}': the parent's value for {{{placeholder}}} is {kind}, which is not "
+        "one path segment; no request was sent with it"
+    )
+    raise ResponseShapeError(msg)
+
 
 #: A detail endpoint: the last path segment is a placeholder (dlt's ``single_entity_path``).
 _DETAIL = re.compile(r"\{([a-zA-Z0-9.\-_]+)\}")

@@ -1,4 +1,7 @@
-"""A spec's ``incremental``: dlt's keys, and the tap's extensions for what a file cannot hold.
+"""A resource's incremental settings and keys: dlt's, and the tap's extensions.
+
+dlt's incremental options the tap cannot honour are refused unless they hold dlt's default
+(``last_value_func: min`` would need the bookmark to move backwards).
 
 dlt's ``convert`` is a callable that turns the start value into the form the API wants; a
 spec file cannot hold one, so the tap reads ``start_value_format`` instead (a time format
@@ -17,6 +20,8 @@ from tap_generic_rest.spec.values import fail, jsonpath, nonempty
 from tap_generic_rest.stream.replication import StartValueFormat
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tap_generic_rest.spec.values import Resolver
 
 #: Time format names ``start_value_format`` takes besides strftime patterns.
@@ -27,6 +32,8 @@ _DEFAULTS_ONLY: dict[str, Any] = {
     "range_start": "closed",
     "range_end": "open",
     "allow_external_schedulers": False,
+    # A record without the cursor field is emitted (dlt's default raises).
+    "on_cursor_value_missing": "include",
 }
 
 
@@ -87,3 +94,25 @@ def start_value_format(raw: Any, where: str, resolve: Resolver) -> StartValueFor
         return StartValueFormat(pattern, ZoneInfo(nonempty(zone_name, f"{where}.timezone")))
     except (ZoneInfoNotFoundError, ValueError):
         raise fail(f"{where}.timezone", f"unknown time zone '{zone_name}' (an IANA name)") from None
+
+
+def record_keys(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The key properties and dlt's write disposition (``append`` declares no keys)."""
+    key = raw.get("primary_key")
+    if key is None:
+        primary: tuple[str, ...] = ()
+    elif isinstance(key, str):
+        primary = (key,)
+    elif isinstance(key, list) and all(isinstance(k, str) for k in key):
+        primary = tuple(key)
+    else:
+        raise fail(where, "primary_key: must be a name or a list of names")
+    disposition = raw.get("write_disposition", "append")
+    if isinstance(disposition, dict):
+        disposition = disposition.get("disposition", "append")
+    if disposition not in ("append", "merge", "replace"):
+        raise fail(where, f"write_disposition: unknown '{disposition}' (append, merge, replace)")
+    return {
+        "write_disposition": disposition,
+        "primary_keys": () if disposition == "append" else primary,
+    }

@@ -19,6 +19,7 @@ from tap_generic_rest.paging import (
     Paging,
     ResponseHeader,
     SinglePage,
+    no_more,
 )
 from tap_generic_rest.spec.template import compile_template, is_template
 from tap_generic_rest.spec.values import fail, integer, jsonpath, nonempty
@@ -69,14 +70,14 @@ def compile_paging(raw: Any, where: str) -> Paging:  # noqa: PLR0911  (one per d
         return _in_body(_numbered(kind, raw, where), raw, kind, where)
     if kind in ("json_link", "json_response"):  # json_response: dlt's older name
         path = jsonpath(raw.get("next_url_path", "next"), f"{where}.next_url_path")
-        return LinkPaging(BodyPath(path))
+        return LinkPaging(BodyPath(path), empty_pages_go_on=True)
     if kind == "header_link":
         rel = nonempty(raw.get("links_next_key", "next"), f"{where}.links_next_key")
-        return LinkPaging(LinkHeader(rel))
+        return LinkPaging(LinkHeader(rel), empty_pages_go_on=True)
     if kind == "header_cursor":
         header = nonempty(raw.get("cursor_key", "next"), f"{where}.cursor_key")
         param = nonempty(raw.get("cursor_param", "cursor"), f"{where}.cursor_param")
-        return CursorPaging(ResponseHeader(header), param)
+        return CursorPaging(ResponseHeader(header), param, empty_pages_go_on=True)
     if kind == "cursor":
         return _in_body(_cursor(raw, where), raw, kind, where)
     raise fail(f"{where}.type", f"unknown paginator '{kind}' (known: {', '.join(PAGINATORS)})")
@@ -108,13 +109,22 @@ def _in_body(paging: Paging, raw: Mapping[str, Any], kind: str, where: str) -> P
 def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
     """Offset or page-number paging."""
     get = raw.get
+    more = get("has_more_path")
+    has_more_key = None if more is None else jsonpath(more, f"{where}.has_more_path")
     if kind == "offset":
         total = get("total_path", "total")
         total_key = jsonpath(total, f"{where}.total_path") if total else None
         maximum = get("maximum_offset")
-        if get("stop_after_empty_page", True) is False and total_key is None and maximum is None:
+        if (
+            get("stop_after_empty_page", True) is False
+            and total_key is None
+            and maximum is None
+            and has_more_key is None
+        ):
             raise fail(
-                where, "one of total_path, maximum_offset or stop_after_empty_page is needed"
+                where,
+                "one of total_path, maximum_offset, has_more_path or stop_after_empty_page "
+                "is needed",
             )
         return DltOffsetPaging(
             page_size=integer(get("limit"), f"{where}.limit", 1),
@@ -125,16 +135,30 @@ def _numbered(kind: str, raw: Mapping[str, Any], where: str) -> Paging:
             maximum_offset=None
             if maximum is None
             else integer(maximum, f"{where}.maximum_offset", 1),
+            has_more_key=has_more_key,
+            stop_after_empty_page=get("stop_after_empty_page", True) is not False,
         )
     total = get("total_path", "total")
     maximum = get("maximum_page")
     start = get("page")
+    if (
+        get("stop_after_empty_page", True) is False
+        and not total
+        and maximum is None
+        and more is None
+    ):
+        raise fail(
+            where,
+            "one of total_path, maximum_page, has_more_path or stop_after_empty_page is needed",
+        )
     return PageNumberPaging(
         page_param=nonempty(get("page_param") or "page", f"{where}.page_param"),
         base_page=integer(get("base_page", 0), f"{where}.base_page"),
         start=None if start is None else integer(start, f"{where}.page"),
         total_key=jsonpath(total, f"{where}.total_path") if total else None,
         maximum_page=None if maximum is None else integer(maximum, f"{where}.maximum_page", 1),
+        has_more_key=has_more_key,
+        stop_after_empty_page=get("stop_after_empty_page", True) is not False,
     )
 
 
@@ -159,20 +183,18 @@ def _cursor(raw: Mapping[str, Any], where: str) -> Paging:
     more = raw.get("has_more_path")
     if more is not None and stop is None:
         stop = _NoMore(BodyPath(jsonpath(more, f"{where}.has_more_path")))
-    return CursorPaging(BodyPath(path), param, stop)
+    go_on = raw.get("stop_after_empty_page", False) is not True  # dlt's cursor default: go on
+    return CursorPaging(BodyPath(path), param, stop, empty_pages_go_on=go_on)
 
 
 @dataclass(frozen=True)
 class _NoMore:
-    """Stops when the value at ``has_more_path`` is false (dlt reads 'false' strings too)."""
+    """Stops when the value at ``has_more_path`` says there are no more pages."""
 
     more: BodyPath
 
     def __call__(self, response: requests.Response) -> bool:
-        value = self.more(response)
-        if isinstance(value, str):
-            return value.strip().lower() in ("false", "0", "no", "off", "n", "f")
-        return value is False or value == 0
+        return no_more(self.more(response))
 
 
 def compile_retry(raw: Any, where: str) -> RetryPolicy:

@@ -12,7 +12,6 @@ import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlsplit
 
 from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
@@ -20,6 +19,7 @@ from typing_extensions import override
 from tap_generic_rest.errors import ConfigError, ResponseShapeError
 from tap_generic_rest.http.body import ignore_response, lookup, select_records
 from tap_generic_rest.paging.body import BodyPaging, set_at
+from tap_generic_rest.spec.endpoint import join_url, path_segment
 from tap_generic_rest.spec.schema import infer_schema, nullable
 from tap_generic_rest.stream.base import GenericRestStream
 from tap_generic_rest.stream.replication import in_window
@@ -39,38 +39,6 @@ _SCHEMAS = "_tap_generic_rest_spec_schemas"
 _FIRST_PAGES = "_tap_generic_rest_spec_first_pages"
 #: Parent records tried, at most, to find a child page with records to infer from.
 SAMPLE_PARENTS = 10
-#: Path segments that would move the request elsewhere (and the empty one, which joins two).
-_NOT_SEGMENTS = frozenset({"", ".", ".."})
-
-
-def join_url(base_url: str, path: str) -> str:
-    """``base_url`` and a resource path joined as dlt joins them (one slash between).
-
-    ``https://api.example.com/v2/`` and ``users`` or ``/users`` give ``.../v2/users``; a
-    path that is a whole ``http(s)`` URL is used as it is; an empty path is the base URL.
-    """
-    if urlsplit(path).scheme in ("http", "https"):
-        return path
-    if not path:
-        return base_url
-    return base_url.rstrip("/") + "/" + path.lstrip("/")
-
-
-def path_segment(stream: str, placeholder: str, value: Any) -> str:
-    """A parent's value as exactly one percent-encoded path segment, or the stream fails.
-
-    A value such as ``..``, ``a/b?c``, an object or a list would send the request to
-    another endpoint (and label its records as this stream's).
-    """
-    if isinstance(value, str | int | float) and str(value) not in _NOT_SEGMENTS:
-        return quote(str(value), safe="")
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-    kind = "an empty value" if value is None or value == "" else shown
-    msg = (
-        f"stream '{stream}': the parent's value for {{{placeholder}}} is {kind}, which is not "
-        "one path segment; no request was sent with it"
-    )
-    raise ResponseShapeError(msg)
 
 
 class SpecStreamSchema(StreamSchema[str]):

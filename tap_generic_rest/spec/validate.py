@@ -350,7 +350,7 @@ def _auth(raw: Any, where: str) -> None:
     if kind is None:
         return
     if not isinstance(raw, dict):
-        raise fail(where, f"`{kind}` alone names no credentials; give an object with them")
+        return  # a type's name alone: its credentials are the settings of their names
     _keys(raw, ("type", *AUTHS[kind]), where)
     for needed in _REQUIRED_AUTH[kind]:
         if raw.get(needed) is None:
@@ -360,6 +360,8 @@ def _auth(raw: Any, where: str) -> None:
             f"{where}.location",
             f"unknown location '{raw['location']}' (header, query, param, cookie)",
         )
-    for value in raw.values():
+    for key, value in raw.items():
+        if key == "scopes" and isinstance(value, list):
+            continue
         if not isinstance(value, str | int | dict | Reference) or isinstance(value, bool):
-            raise fail(where, 'credentials must be strings or dlt.secrets["NAME"]')
+            raise fail(f"{where}.{key}", 'must be a string or dlt.secrets["NAME"]')
