@@ -159,7 +159,7 @@ def test_jql_reads_times_in_the_users_zone(tmp_path: Path) -> None:
 
 
 def test_every_profile_is_offered_as_a_source() -> None:
-    from tap_generic_rest.tap import TapGenericRest  # noqa: PLC0415
+    from tap_generic_rest.tap import TapGenericRest
 
     allowed = TapGenericRest.config_jsonschema["properties"]["source"]["enum"]
     assert set(PROFILES) <= set(allowed)
