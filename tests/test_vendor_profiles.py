@@ -67,8 +67,20 @@ def test_discover_lists_the_profile_streams(name: str, tmp_path: Any) -> None:
     assert api.log == []  # the schemas ship with the profile: discovery asks the API nothing
 
 
+#: The header each vendor's rate-limit answer says the wait in (Statuspage's says none).
+WAIT_HEADERS = {
+    "rocketchat": "X-RateLimit-Reset",
+    "intercom": "X-RateLimit-Reset",
+    "jira": "Retry-After",
+    "statuspage_io": "exponential backoff",
+    "opsgenie": "X-RateLimit-Period-In-Sec",
+}
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_sync_is_exact_valid_and_asks_only_what_the_vendor_declares(name: str) -> None:
+def test_sync_is_exact_valid_and_asks_only_what_the_vendor_declares(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
     case = CASES[name]
     api = case.make(rate_limit_every=7)  # the vendor's own rate-limit answer, now and then
     with VendorServer(api) as server:
@@ -76,6 +88,9 @@ def test_sync_is_exact_valid_and_asks_only_what_the_vendor_declares(name: str) -
     records = records_by_stream(messages)
     assert api.violations == []
     assert any(entry.status in (420, 429) for entry in api.log)  # and the tap waited, retried
+    waits = [r.getMessage() for r in caplog.records if "retry 1 of" in r.getMessage()]
+    assert waits
+    assert all(f"(wait from {WAIT_HEADERS[name]})" in line for line in waits), waits[:2]
     for stream, (key, served) in case.expected.items():
         emitted = Counter(key(record) for record in records.get(stream, []))
         assert emitted == Counter(served(api)), stream  # each served record once, no other
