@@ -91,11 +91,17 @@ def test_the_store_is_atomic_private_and_locked(tmp_path: Path) -> None:
 
     store = TokenStore(tmp_path / "tokens.json", lock_wait=0.3)
     assert store.read() is None
+    nested = TokenStore(tmp_path / "new" / "folder" / "t.json")  # its folder is made (0700)
+    with nested.locked():
+        nested.write(StoredTokens("rt-0", "seed"))
+    assert stat.S_IMODE(os.stat(tmp_path / "new" / "folder").st_mode) == 0o700
+    assert nested.read() == StoredTokens("rt-0", "seed")
     with store.locked():
         store.write(StoredTokens("rt-1", "seed", "at-1", 123.0))
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(store.lock_path).st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json", "tokens.json.lock"]
+    files = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert files == ["tokens.json", "tokens.json.lock"]  # no temporary file left
     assert store.read() == StoredTokens("rt-1", "seed", "at-1", 123.0)
     # A second holder waits, boundedly, then says which setting's file is held.
     held, released = threading.Event(), threading.Event()

@@ -78,6 +78,7 @@ class TokenStore:
     def locked(self) -> Iterator[TokenStore]:
         """Hold the store's exclusive lock (waiting, boundedly, for another run's refresh)."""
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise self._error(f"its lock file cannot be opened ({exc.strerror})") from None
