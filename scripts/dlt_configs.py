@@ -121,6 +121,14 @@ def main(argv: list[str]) -> int:
     if len(argv) not in (2, 3):
         print("usage: dlt_configs.py DLT_CHECKOUT [OUTPUT]", file=sys.stderr)
         return 2
+    try:
+        import dlt  # noqa: F401  (the judge)
+    except ImportError:
+        print(
+            "dlt_configs.py: dlt is needed to judge the configurations: pip install -e '.[dev]'",
+            file=sys.stderr,
+        )
+        return 2
     checkout = Path(argv[1]).resolve()
     output = Path(argv[2]).resolve() if len(argv) == 3 else _DEFAULT_OUTPUT
     configs, skipped = extract(checkout)

@@ -72,3 +72,30 @@ def test_without_end_date_the_bookmark_moves_on(api):
 def test_a_bad_end_date_is_refused_in_one_line(api, settings, fragment):
     errors = config_errors({"spec": events(api), **settings}, TapGenericRest.config_jsonschema)
     assert any(fragment in error for error in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("source", "stream"), [("oncall", "alerts"), ("helpdesk", "contacts"), ("chat", "rooms")]
+)
+def test_built_in_sources_read_one_window_and_keep_the_live_bookmark(source, stream):
+    from sandbox import Sandbox
+    from tests.test_incremental import STREAMS, moment, sync
+
+    key, pk, _ = STREAMS[source, stream]
+    with Sandbox(seed=3, default_size=40, sizes={"chat.rooms": 12}) as sb:
+        everything = sb.records(source, stream)
+        moments = sorted(moment(r[key]) for r in everything)
+        start, end = moments[len(moments) // 4], moments[3 * len(moments) // 4]
+        latest = max((r[key] for r in everything), key=moment)
+        live = {"bookmarks": {stream: {"replication_key": key, "replication_key_value": latest}}}
+        run = sync(sb, source, stream, live, start_date=start.isoformat(), end_date=end.isoformat())
+    inclusive = source != "chat"  # Rocket.Chat's updatedSince is strictly after
+    expected = [
+        r[pk]
+        for r in everything
+        if (start < moment(r[key]) or (inclusive and moment(r[key]) == start))
+        and moment(r[key]) < end
+    ]
+    assert expected
+    assert sorted(r[pk] for r in run.records) == sorted(expected)
+    assert run.bookmark(stream) == latest

@@ -56,6 +56,7 @@ def test_dots_empty_and_non_scalar_values_fail_the_stream_in_one_line(api, value
     else:
         assert "stream 'details'" in message
         assert "not one path segment" in message
+        assert "{resources.parents.id}" in message
     assert api.paths("/api/children") == ["/api/children/1/details"] * len(
         api.paths("/api/children")
     )

@@ -206,3 +206,17 @@ def test_oauth_scopes_may_be_a_list():
     }
     source = compile_spec({"spec": spec(auth=auth), "secret": "s"})
     assert source.auth.inner.scopes == ("read", "write")  # type: ignore[attr-defined]
+
+
+def test_dlt_secrets_value_in_a_python_spec_file(tmp_path):
+    path = tmp_path / "api.py"
+    path.write_text(
+        "import dlt\n"
+        "from dlt.sources.rest_api import rest_api_source\n"
+        "source = rest_api_source({\n"
+        f"    'client': {{'base_url': '{BASE}', 'auth': {{'token': dlt.secrets.value}}}},\n"
+        "    'resources': ['things'],\n"
+        "})\n"
+    )
+    source = compile_spec({"spec": str(path), "token": "t0k3n"})
+    assert source.auth.settings == ("token",)

@@ -104,9 +104,18 @@ class SpecStream(GenericRestStream):
         if "incremental." in self.path:
             values.update(self.incremental_values(context))
         path = PLACEHOLDER.sub(
-            lambda m: path_segment(self.name, m.group(1), values.get(m.group(1))), self.path
+            lambda m: path_segment(self.name, self._spelled(m.group(1)), values.get(m.group(1))),
+            self.path,
         )
         return join_url(self.url_base, path)
+
+    def _spelled(self, key: str) -> str:
+        """A placeholder as the spec wrote it (``resources.items.id``, not its context key)."""
+        parent = self.parent_stream_type
+        for context_key, field in self.parent_keys:
+            if context_key == key and parent is not None:
+                return f"resources.{getattr(parent, 'name', '')}.{field}"
+        return key
 
     @override
     def prepare_request_payload(

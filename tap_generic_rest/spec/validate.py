@@ -31,8 +31,7 @@ PYTHON_ONLY = {
     "processing_steps": "Python callables (filter, map, yield_map)",
     "convert": "a Python callable",
     "transform": "a Python callable",
-    "last_value_func": "a Python callable (or 'max'/'min')",
-    "on_cursor_value_missing": None,
+    "last_value_func": "a Python callable unless it names 'max' or 'min'",
 }
 #: Resource hints dlt passes to its loader: a Singer target decides tables and columns.
 LOADER_HINTS = (
@@ -188,7 +187,7 @@ def _keys(value: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
 
 def _plain_name(key: str, value: Any) -> bool:
     """Whether a Python-only key holds a value a file can state (``last_value_func: max``)."""
-    return key == "last_value_func" and value == "max"
+    return key == "last_value_func" and isinstance(value, str)
 
 
 def _object(value: Any, where: str) -> Mapping[str, Any]:
