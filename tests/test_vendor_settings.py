@@ -164,3 +164,25 @@ def test_every_profile_is_offered_as_a_source() -> None:
     allowed = TapGenericRest.config_jsonschema["properties"]["source"]["enum"]
     assert set(PROFILES) <= set(allowed)
     assert {"chat", "helpdesk", "tracker", "statuspage", "oncall"} <= set(allowed)
+
+
+def test_the_shipped_schemas_are_the_vendors_made_lenient(tmp_path: Path) -> None:
+    """Each profile's schema is one record of the vendor's response schema, every field
+    nullable and open (``scripts/profile_schemas.py``): regenerated, nothing differs."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import profile_schemas
+    finally:
+        sys.path.pop(0)
+    fixtures = ROOT / "tests" / "fixtures" / "vendors"
+    for vendor, streams in profile_schemas.PLAN.items():
+        for stream in streams:
+            shipped = json.loads(
+                (
+                    ROOT / "tap_generic_rest" / "profiles" / vendor / "schemas" / f"{stream}.json"
+                ).read_text()
+            )
+            assert shipped == profile_schemas.stream_schema(fixtures, vendor, stream), (
+                vendor,
+                stream,
+            )

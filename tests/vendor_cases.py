@@ -265,6 +265,7 @@ CASES = {
                 "users": ("users.json", ("data", "[]")),
                 "teams": ("teams.json", ("data", "[]")),
                 "team_members": ("team.json", ("data", "members", "[]")),
+                "services": ("services.json", ("data", "[]")),
                 "integrations": ("integrations.json", ("data", "[]")),
                 "incidents": ("incidents.json", ("data", "[]")),
                 "alerts": ("alerts.json", ("data", "[]")),
