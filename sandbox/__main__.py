@@ -115,7 +115,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write DIR/<source>.json, a tap config for each source, once listening",
     )
+    add(
+        "--vendor",
+        choices=["rocketchat", "intercom", "jira", "statuspage_io", "opsgenie"],
+        help="serve this vendor-shaped API instead (sandbox/vendors/): prints a tap config",
+    )
     return parser
+
+
+def _serve_vendor(args: argparse.Namespace, stop: threading.Event) -> int:
+    """Serve one vendor-shaped API (``--vendor``) and print the profile's config for it."""
+    from sandbox.vendors import VENDORS  # noqa: PLC0415  (only this option needs them)
+    from sandbox.vendors.base import VendorServer  # noqa: PLC0415
+
+    api_class, prefix = VENDORS[args.vendor]
+    api = api_class(seed=args.seed)
+    with VendorServer(api, port=args.port) as server:
+        config = {"source": args.vendor, "base_url": server.url + prefix, **api.credentials()}
+        if args.ready_file:
+            partial = args.ready_file.with_name(args.ready_file.name + ".tmp")
+            partial.write_text(server.url + "\n")
+            os.replace(partial, args.ready_file)
+        print(f"sandbox {args.vendor} listening on {server.url}", flush=True)
+        print(json.dumps(config), flush=True)
+        while not stop.wait(1.0):
+            pass
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> Sandbox:
@@ -155,10 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM or SIGINT."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        sandbox = _sandbox(args)
-    except ValueError as exc:
-        parser.error(str(exc))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -166,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.vendor:
+        return _serve_vendor(args, stop)
+    try:
+        sandbox = _sandbox(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     sandbox.start()
     try:
         for source, stream, page_size, params in args.prerender:

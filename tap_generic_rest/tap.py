@@ -23,9 +23,10 @@ from tap_generic_rest.http.authenticators import origin_of
 from tap_generic_rest.http.rate_gate import RateGate
 from tap_generic_rest.http.transport import DEFAULT_MAX_RESPONSE_MB
 from tap_generic_rest.probe import DEFAULT_PROBE_PAGES
+from tap_generic_rest.profiles import CREDENTIAL_SETTINGS, PROFILES, SECRET_CREDENTIALS
 from tap_generic_rest.records.writer import FastSingerWriter
 from tap_generic_rest.redact import MIN_SECRET_LENGTH, REDACTOR
-from tap_generic_rest.sources import all_sources
+from tap_generic_rest.sources import all_sources, source_names
 from tap_generic_rest.spec import spec_settings
 from tap_generic_rest.stream.prefetch import DEFAULT_MAX_CONCURRENT_REQUESTS
 from tap_generic_rest.summary import RunSummary
@@ -37,16 +38,20 @@ if TYPE_CHECKING:
     from tap_generic_rest.source import Source
 
 #: Settings that hold credentials: marked secret, and masked in every output.
-SECRET_SETTINGS = ("api_token", "user_id", "api_key", "email")
+SECRET_SETTINGS = ("api_token", "user_id", "api_key", "email", *SECRET_CREDENTIALS)
 
 COMMON_SETTINGS = th.PropertiesList(
     th.Property(
         "source",
         th.StringType,
-        allowed_values=list(all_sources()),
+        allowed_values=source_names(),
         title="Source",
         description=(
-            "Which API to extract: " + ", ".join(all_sources()) + " (required unless spec is set)."
+            "Which API to extract: "
+            + ", ".join(all_sources())
+            + ", or a vendor profile: "
+            + ", ".join(PROFILES)
+            + " (required unless spec is set)."
         ),
     ),
     th.Property(
@@ -104,6 +109,7 @@ COMMON_SETTINGS = th.PropertiesList(
         title="Email",
         description="tracker: the basic-auth user name.",
     ),
+    *CREDENTIAL_SETTINGS,
     th.Property(
         "page_size",
         th.IntegerType(minimum=1),
@@ -228,9 +234,10 @@ def _settings_schema() -> dict[str, Any]:
     spec = schema["properties"]["spec"]
     spec.pop("type")
     spec.update(SPEC_TYPES)
-    for source in all_sources().values():
-        for prop in source.settings:
-            schema["properties"].update(prop.to_dict())
+    own = [prop for source in all_sources().values() for prop in source.settings]
+    own += [prop for profile in PROFILES.values() for prop in profile.settings]
+    for prop in own:
+        schema["properties"].update(prop.to_dict())
     return schema
 
 

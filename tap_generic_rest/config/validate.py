@@ -17,6 +17,8 @@ from jsonschema import Draft7Validator
 from tap_generic_rest.config.refusals import base_url_errors, credential_errors
 from tap_generic_rest.config.settings import type_words, with_numbers
 from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.profiles import Profile, get_profile
+from tap_generic_rest.sources import configured_source as registered_source
 from tap_generic_rest.sources import get_source
 from tap_generic_rest.spec import compile_spec
 from tap_generic_rest.stream.replication import to_moment
@@ -31,7 +33,7 @@ def configured_source(config: Mapping[str, Any]) -> Source:
     """The source a config names: a built-in one, or the one its ``spec`` describes."""
     if config.get("spec") is not None:
         return compile_spec(config)
-    return get_source(config.get("source"))
+    return registered_source(config.get("source"), config)
 
 
 def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
@@ -50,6 +52,9 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     window = _window_errors(config)
     if config.get("spec") is not None:
         return window + _spec_errors(config)
+    profile = get_profile(config.get("source"))
+    if profile is not None:
+        return window + _profile_errors(config, profile)
     errors.extend(window)
     if not config.get("base_url"):
         errors.append("setting 'base_url' is required")
@@ -78,6 +83,18 @@ def _spec_errors(config: dict[str, Any]) -> list[str]:
         return ["set either 'source' or 'spec', not both"]
     try:
         source = compile_spec(config)
+    except ConfigError as exc:
+        return [str(exc)]
+    return base_url_errors(str(config.get("base_url") or source.base_url))
+
+
+def _profile_errors(config: dict[str, Any], profile: Profile) -> list[str]:
+    """Problems with a vendor profile's run: its spec compiled for this config, then base_url."""
+    start_date = config.get("start_date")
+    if start_date is not None and to_moment(start_date) is None:
+        return ["setting 'start_date' must be an ISO 8601 date-time (2024-01-31T00:00:00Z)"]
+    try:
+        source = profile.compile(config)
     except ConfigError as exc:
         return [str(exc)]
     return base_url_errors(str(config.get("base_url") or source.base_url))

@@ -15,9 +15,10 @@ from tap_generic_rest.http.authenticators import (
     QueryKeyAuth,
 )
 from tap_generic_rest.http.oauth import DEFAULT_EXPIRES_IN, OAuthClientCredentialsAuth
+from tap_generic_rest.http.refresh_grant import RefreshTokenAuth
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.spec.loader import Reference
-from tap_generic_rest.spec.values import fail, nonempty
+from tap_generic_rest.spec.loader import Reference, references
+from tap_generic_rest.spec.values import fail, nonempty, setting_value
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -26,7 +27,14 @@ if TYPE_CHECKING:
 
     from tap_generic_rest.spec.values import Resolver
 
-AUTH_TYPES = ("api_key", "http_basic", "basic", "bearer", "oauth2_client_credentials")
+AUTH_TYPES = (
+    "api_key",
+    "http_basic",
+    "basic",
+    "bearer",
+    "oauth2_client_credentials",
+    "oauth2_refresh_token",
+)
 #: The credentials each auth type reads: with the type's name alone (``auth: bearer``) each
 #: is read from the setting of the same name, as dlt reads it from its secrets.
 _CREDENTIALS = {
@@ -93,6 +101,8 @@ class AuthCompiler:
         """The built-in auth spec for ``client.auth``."""
         if raw is None:
             return NoAuth()
+        if isinstance(raw, list):  # tap extension: alternatives
+            return self.auth_kind(self.alternative(raw))
         if isinstance(raw, str) and raw in _CREDENTIALS:  # dlt's shorthand: credentials by name
             raw = {"type": raw, **{key: Reference(key, secret=True) for key in _CREDENTIALS[raw]}}
         if not isinstance(raw, dict):
@@ -104,15 +114,25 @@ class AuthCompiler:
             return BearerAuth(self.credential(raw, "token"))
         if kind in ("http_basic", "basic"):
             return BasicAuth(self.credential(raw, "username"), self.credential(raw, "password"))
+        if kind == "oauth2_refresh_token":
+            return self.refresh_grant(raw)
         if kind != "api_key":
             raise fail(
                 "client.auth.type", f"unknown auth type '{kind}' (known: {', '.join(AUTH_TYPES)})"
             )
+        return self.api_key(raw)
+
+    def api_key(self, raw: Mapping[str, Any]) -> AuthSpec:
+        """The ``api_key`` auth of dlt, and the tap's ``scheme`` word before the key."""
         header = nonempty(raw.get("name", "Authorization"), "client.auth.name")
         location = raw.get("location", "header")
         key = self.credential(raw, "api_key")
+        scheme = raw.get("scheme")  # tap extension: "Authorization: GenieKey <key>"
+        if scheme is not None and location != "header":
+            raise fail("client.auth.scheme", "only a key in a header has a scheme word")
         if location == "header":
-            return HeaderKeyAuth(key, header=header)
+            word = None if scheme is None else nonempty(scheme, "client.auth.scheme")
+            return HeaderKeyAuth(key, header=header, scheme=word)
         if location in ("query", "param"):
             return QueryKeyAuth(key, param=header)
         if location == "cookie":
@@ -148,6 +168,38 @@ class AuthCompiler:
             scopes=scopes,
             extra=tuple((str(k), str(v)) for k, v in extra.items()),
             default_expires_in=float(expires),
+        )
+
+    def alternative(self, options: list[Any]) -> Any:
+        """Of a list of auths (a tap extension), the first whose settings are all set."""
+        if not options or not all(isinstance(option, dict) for option in options):
+            raise fail("client.auth", "a list of auths must hold objects with a 'type'")
+        missing: list[str] = []
+        for option in options:
+            names = sorted(ref.name for ref in references(option))
+            unset = [
+                name for name in names if setting_value(self.resolve.config, name) in (None, "")
+            ]
+            if not unset:
+                return option
+            missing.append(f"{' and '.join(names) or 'nothing'} ({option.get('type')})")
+        raise fail("client.auth", "no alternative has its settings: set " + ", or ".join(missing))
+
+    def refresh_grant(self, raw: Mapping[str, Any]) -> AuthSpec:
+        """``oauth2_refresh_token`` (a tap extension): rotating refresh tokens, persisted."""
+        where = "client.auth"
+        url = nonempty(
+            self.resolve(raw.get("access_token_url"), f"{where}.access_token_url"),
+            f"{where}.access_token_url",
+        )
+        if not url.startswith(("https://", "http://")):
+            raise fail(f"{where}.access_token_url", "must be an http or https URL")
+        return RefreshTokenAuth(
+            token_url=url,
+            client_id_setting=self.credential(raw, "client_id"),
+            client_secret_setting=self.credential(raw, "client_secret"),
+            refresh_token_setting=self.credential(raw, "refresh_token"),
+            store_setting=self.credential(raw, "token_store"),
         )
 
     def compile(self, raw: Any, headers: Any) -> tuple[SpecAuth, tuple[tuple[str, str], ...]]:

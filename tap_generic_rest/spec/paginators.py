@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, RetryPolicy
+from tap_generic_rest.http.retry_policy import RETRY_AFTER, SERVER_ERRORS, RetryPolicy, WaitHint
 from tap_generic_rest.paging import (
     AutoPaging,
     BodyPaging,
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import requests
+
+#: What a wait header's value counts: a delay, or a reset time in epoch seconds or ms.
+WAIT_KINDS = ("seconds", "epoch_s", "epoch_ms")
 
 PAGINATORS = (
     "auto",
@@ -208,10 +211,28 @@ def compile_retry(raw: Any, where: str) -> RetryPolicy:
         raise fail(f"{where}.backoff_factor", "must be a number of at least 0")
     return RetryPolicy(
         statuses=frozenset(codes),
+        hints=(RETRY_AFTER, *_wait_headers(raw.get("wait_headers"), f"{where}.wait_headers")),
         max_retries=integer(
             raw.get("max_retries", DLT_DEFAULT_RETRY.max_retries), f"{where}.max_retries"
         ),
         backoff="exponential",
         factor=float(factor),
-        hints=(RETRY_AFTER,),
     )
+
+
+def _wait_headers(raw: Any, where: str) -> tuple[WaitHint, ...]:
+    """``wait_headers`` (a tap extension): headers that say how long to wait, and in what."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise fail(where, "must be a list of {header, kind}")
+    hints = []
+    for index, item in enumerate(raw):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict) or set(item) - {"header", "kind"}:
+            raise fail(at, "must be {header, kind}")
+        kind = item.get("kind", "seconds")
+        if kind not in WAIT_KINDS:
+            raise fail(f"{at}.kind", f"must be one of {', '.join(WAIT_KINDS)}")
+        hints.append(WaitHint(nonempty(item.get("header"), f"{at}.header"), kind))
+    return tuple(hints)

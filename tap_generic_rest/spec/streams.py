@@ -75,6 +75,8 @@ class SpecStream(GenericRestStream):
     child_required: ClassVar[frozenset[str]] = frozenset()
     #: dlt's write disposition: merge (key properties), append (none), replace.
     write_disposition: ClassVar[str] = "append"
+    #: A nested ``cursor_path`` (``fields.updated``): copied to the top-level replication key.
+    cursor_source: ClassVar[str | None] = None
     #: The request's method and body: dlt's ``method``, ``json`` (or form ``data``).
     method: ClassVar[str] = "GET"
     request_json: ClassVar[Any] = None
@@ -176,11 +178,11 @@ class SpecStream(GenericRestStream):
         )
 
     @override
-    def start_value(self, context: Context | None) -> Any:
+    def start_bound(self, context: Context | None) -> Any:
         if self.replication_key and self.bookmark_frozen:  # a window: state aside, as dlt does
             start = self.config.get("start_date") if self.end_value is None else None
             return start if start is not None else self.initial_value
-        return super().start_value(context)
+        return super().start_bound(context)
 
     def incremental_values(self, context: Context | None) -> dict[str, Any]:
         """Dlt's ``{incremental.*}`` values for this run."""
@@ -203,7 +205,7 @@ class SpecStream(GenericRestStream):
         key = self.replication_key
         if not key:
             return
-        start, end = self.start_value(context), self.end_bound()
+        start, end = self.start_bound(context), self.end_bound()
         if start is None and end is None:
             return
         inner = self.record_filter
@@ -243,6 +245,13 @@ class SpecStream(GenericRestStream):
     # --- parents and children ---------------------------------------------------
 
     @override
+    @property
+    def keys_in_response(self) -> tuple[str, ...]:
+        # A child's key may include its parent's fields, which the tap adds to each record.
+        added = {key for key, _ in self.parent_keys}
+        return tuple(key for key in self.primary_keys or () if key not in added)
+
+    @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
         child: dict[str, Any] = {}
         for key, field in self.child_keys:
@@ -265,6 +274,8 @@ class SpecStream(GenericRestStream):
         return super().post_process(self._with_parent_fields(row, context), context)
 
     def _with_parent_fields(self, row: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        if self.cursor_source is not None and self.replication_key:
+            row.setdefault(self.replication_key, lookup(row, self.cursor_source))
         if context:
             for key, _ in self.parent_keys:
                 row.setdefault(key, context.get(key))

@@ -88,11 +88,11 @@ _INCREMENTAL_ARGS = (
     "convert",
     "transform",
 )
-INCREMENTAL = (*_INCREMENTAL_ARGS, "start_param", "end_param")
+INCREMENTAL = (*_INCREMENTAL_ARGS, "start_param", "end_param", "start_value_format")
 INCREMENTAL_PARAM = ("type", *_INCREMENTAL_ARGS)
 RESOLVE_PARAM = ("type", "resource", "field")
 RESPONSE_ACTION = ("status_code", "content", "action")
-ERROR_HANDLER = ("retry_on_status_codes", "max_retries", "backoff_factor")
+ERROR_HANDLER = ("retry_on_status_codes", "max_retries", "backoff_factor", "wait_headers")
 _RANGE = ("has_more_path", "stop_after_empty_page", "total_path")
 PAGINATORS: dict[str, tuple[str, ...]] = {
     "auto": (),
@@ -131,7 +131,7 @@ PAGINATORS: dict[str, tuple[str, ...]] = {
 }
 AUTHS: dict[str, tuple[str, ...]] = {
     "bearer": ("token",),
-    "api_key": ("name", "api_key", "location"),
+    "api_key": ("name", "api_key", "location", "scheme"),  # scheme: a tap extension
     "http_basic": ("username", "password"),
     "basic": ("username", "password"),  # the seeds' name for http_basic
     "oauth2_client_credentials": (
@@ -144,6 +144,14 @@ AUTHS: dict[str, tuple[str, ...]] = {
         "session",
         "scopes",  # sent as the token request's scope (a tap extension)
     ),
+    # A tap extension: rotating refresh tokens, persisted in a token file.
+    "oauth2_refresh_token": (
+        "access_token_url",
+        "client_id",
+        "client_secret",
+        "refresh_token",
+        "token_store",
+    ),
 }
 _REQUIRED_AUTH = {
     "bearer": ("token",),
@@ -151,6 +159,13 @@ _REQUIRED_AUTH = {
     "http_basic": ("username", "password"),
     "basic": ("username", "password"),
     "oauth2_client_credentials": ("access_token_url", "client_id", "client_secret"),
+    "oauth2_refresh_token": (
+        "access_token_url",
+        "client_id",
+        "client_secret",
+        "refresh_token",
+        "token_store",
+    ),
 }
 
 
@@ -325,6 +340,10 @@ def _paginator(raw: Any, where: str) -> None:
 
 
 def _auth(raw: Any, where: str) -> None:
+    if isinstance(raw, list):  # a tap extension: alternatives, the first whose settings are set
+        for index, option in enumerate(raw):
+            _auth(option, f"{where}[{index}]")
+        return
     default = "bearer"
     kind = _kind(raw, AUTHS, default, where, "auth type")
     if kind is None:

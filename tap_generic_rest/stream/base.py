@@ -44,6 +44,7 @@ from tap_generic_rest.stream.prefetch import (
     Prefetcher,
     worker_session,
 )
+from tap_generic_rest.stream.replication import StartValueFormat, lagged
 from tap_generic_rest.stream.schemas import SourceStreamSchema, schemas_dir
 from tap_generic_rest.stream.widening import WideningStream
 
@@ -85,6 +86,10 @@ class GenericRestStream(WideningStream):
     #: bookmark, else ``initial_value``); ``replication_key`` names the record's field.
     start_param: ClassVar[str | None] = None
     initial_value: ClassVar[Any] = None
+    #: The form the API wants the start value in (a spec's ``start_value_format``); None: as is.
+    start_value_format: ClassVar[StartValueFormat | None] = None
+    #: dlt's ``lag``: the bookmark is moved back this much (seconds, or the key's units).
+    lag: ClassVar[float] = 0
 
     schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
@@ -166,11 +171,25 @@ class GenericRestStream(WideningStream):
         return params
 
     def start_value(self, context: Context | None) -> Any:
-        """Where a spec's incremental stream starts: its bookmark, else ``initial_value``."""
+        """Where a spec's incremental stream starts, in the form its API wants."""
+        return self.in_start_form(self.start_bound(context))
+
+    def start_bound(self, context: Context | None) -> Any:
+        """Where a spec's incremental stream starts, in the records' own form.
+
+        Its bookmark (less ``lag``), else ``initial_value``: what records are compared with.
+        """
         if not self.replication_key:
             return None
         bookmark = self.get_starting_replication_key_value(context)
+        if bookmark is not None and self.lag:
+            bookmark = lagged(bookmark, self.lag, self.key_numbers)
         return self.initial_value if bookmark is None else bookmark
+
+    def in_start_form(self, value: Any) -> Any:
+        """``value`` in the form the API wants (``start_value_format``), else as it is."""
+        form = self.start_value_format
+        return value if form is None or value is None else form.render(value, self.key_numbers)
 
     @override
     def get_http_request(self, *, page: Any) -> Any:
@@ -304,13 +323,18 @@ class GenericRestStream(WideningStream):
         self.stats.page()
         return self.with_deletions(records, response)
 
+    @property
+    def keys_in_response(self) -> tuple[str, ...]:
+        """The primary key fields each record must carry as served (not those the tap adds)."""
+        return tuple(self.primary_keys or ())
+
     def _check_records(self, response: requests.Response, records: list[Any]) -> None:
         """Fail on a record that is not an object or lacks its primary key, before any is used.
 
         Such a record cannot be merged by a target, and emitting the rest of the page
         would hide the problem.
         """
-        keys = self.primary_keys or ()
+        keys = self.keys_in_response
         if set(map(type, records)) <= {dict} and not any(
             None in map(methodcaller("get", key), records) for key in keys
         ):

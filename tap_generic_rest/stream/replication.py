@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from tap_generic_rest.http.body import lookup
@@ -102,6 +102,40 @@ def format_moment(moment: datetime, fmt: TimeFormat) -> str:
     if fmt == "iso":
         return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def lagged(value: Any, lag: float, numbers: TimeFormat = "epoch_s") -> Any:
+    """A bookmark moved back by dlt's ``lag``: a number by ``lag``, a time by ``lag`` seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value - lag
+    moment = to_moment(value, numbers)
+    if moment is None:
+        return value
+    return format_moment(moment - timedelta(seconds=lag), "iso_ms")
+
+
+@dataclass(frozen=True)
+class StartValueFormat:
+    """How a spec's start value is written where the API wants another form than the bookmark.
+
+    ``pattern`` is one of the :data:`TimeFormat` names (epoch formats give integers) or a
+    ``strftime`` pattern (Jira's JQL: ``"%Y-%m-%d %H:%M"``), written in ``zone`` (JQL reads
+    times in the user's time zone). A tap extension: dlt's ``convert`` is a callable.
+    """
+
+    pattern: str
+    zone: tzinfo = timezone.utc
+
+    def render(self, value: Any, numbers: TimeFormat = "epoch_s") -> Any:
+        """``value`` (a bookmark or initial value) in this form; unchanged if it is not a time."""
+        moment = to_moment(value, numbers)
+        if moment is None:
+            return value
+        if self.pattern in ("epoch_s", "epoch_ms"):
+            return int(format_moment(moment, self.pattern))  # type: ignore[arg-type]
+        if self.pattern in ("iso", "iso_ms"):
+            return format_moment(moment, self.pattern)  # type: ignore[arg-type]
+        return moment.astimezone(self.zone).strftime(self.pattern)
 
 
 @dataclass(frozen=True)
