@@ -28,6 +28,7 @@ import argparse
 import difflib
 import functools
 import json
+import re
 import subprocess
 import sys
 from importlib.metadata import metadata
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the tap is importable from the checkout
     sys.path.insert(0, str(ROOT))
 
+from tap_generic_rest.profiles import PROFILES, Profile  # noqa: E402
 from tap_generic_rest.sources import all_sources  # noqa: E402
 
 HUB_FILE = "meltano-hub.yml"
@@ -105,7 +107,8 @@ def label(word: str) -> str:
 
 def option_labels() -> dict[str, str]:
     """Labels of the ``source`` options: the name and what it is shaped like."""
-    return {name: f"{name}: {source.description}" for name, source in all_sources().items()}
+    labels = {name: f"{name}: {source.description}" for name, source in all_sources().items()}
+    return {**labels, **{name: f"{name}: {p.description}" for name, p in PROFILES.items()}}
 
 
 def setting(name: str, prop: dict[str, Any]) -> dict[str, Any]:
@@ -141,13 +144,42 @@ def source_group(name: str) -> list[str]:
     return ["source", *base, *source.auth.settings]
 
 
+#: ``dlt.secrets["NAME"]`` in a profile's spec: a credential it reads.
+_SECRET = re.compile(r"""dlt\.secrets\[["']([^"']+)["']\]""")
+
+
+def profile_groups(profile: Profile) -> list[list[str]]:
+    """One group per way a vendor profile signs in (its spec's auth alternatives)."""
+    client = yaml.safe_load(profile.spec_path.read_text())["client"]
+    auth = client.get("auth") or {}
+    base = [] if profile.has_host else ["base_url"]
+    headers = _SECRET.findall(str(client.get("headers") or {}))  # Rocket.Chat's X-User-Id
+    groups = []
+    for alternative in auth if isinstance(auth, list) else [auth]:
+        secrets = _SECRET.findall(str(alternative))
+        groups.append(["source", *base, *dict.fromkeys([*secrets, *headers])])
+    return groups
+
+
+def source_groups(name: str) -> list[list[str]]:
+    """The settings groups of a built-in source or a vendor profile."""
+    profile = PROFILES.get(name)
+    return profile_groups(profile) if profile else [source_group(name)]
+
+
+def source_names() -> list[str]:
+    """The built-in sources, then the vendor profiles (the values of ``source``)."""
+    return [*all_sources(), *PROFILES]
+
+
 def settings_groups() -> list[list[str]]:
-    """One group per source (sources needing the same settings share one), then ``[spec]``."""
+    """One group per source and sign-in (sources needing the same settings share one),
+    then ``[spec]``."""
     groups: list[list[str]] = []
-    for name in all_sources():
-        group = source_group(name)
-        if not any(set(group) == set(known) for known in groups):
-            groups.append(group)
+    for name in source_names():
+        for group in source_groups(name):
+            if not any(set(group) == set(known) for known in groups):
+                groups.append(group)
     return [*groups, ["spec"]]
 
 
@@ -209,13 +241,13 @@ def project_extractors(info: dict[str, Any]) -> list[dict[str, Any]]:
     }
     per_source = [
         {
-            "name": f"{info['name']}--{name}",
+            "name": f"{info['name']}--{name.replace('_', '-')}",
             "inherit_from": info["name"],
             "load_schema": name,
-            "settings_group_validation": [source_group(name)],
+            "settings_group_validation": source_groups(name),
             "config": {"source": name},
         }
-        for name in all_sources()
+        for name in source_names()
     ]
     return [base, *per_source]
 
