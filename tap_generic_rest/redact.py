@@ -6,6 +6,13 @@ Redaction happens in one place: a log-record factory that formats each record
 eagerly and masks every registered secret, so it covers all loggers and handlers,
 including ones created later by the SDK or by libraries. The command line runs
 its final error message through :func:`redact` as well.
+
+A secret is masked in every form it may be printed in (:func:`derived_forms`), not
+only whole: its base64 forms, and when it is a URL (a webhook-style ``base_url``
+read through ``dlt.secrets``) each part that lines print apart from it, its path
+(what error lines and the probe show), query values, user info, fragment, and a
+token-like path segment alone. Its scheme and host are not masked: lines name the
+server by them.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import re
 import threading
 import traceback
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 MASK = "****"
 
@@ -25,6 +33,9 @@ MIN_SECRET_LENGTH = 4
 _EXCERPT_WINDOW = 1 << 16
 #: Longest text one character of a secret can be written as (``%25F0%259F%2598%2580``).
 _LONGEST_CHAR_FORM = 24
+
+#: A path segment of a secret URL masked alone too: long, or mixing letters and digits.
+_TOKEN_LIKE = re.compile(r"(?=.*\d)(?=.*[A-Za-z]).{8,}|.{16,}")
 
 _NAMED_ENTITIES = {"&": ("amp",), "<": ("lt",), ">": ("gt",), '"': ("quot",), "'": ("apos",)}
 _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f"}
@@ -71,6 +82,38 @@ def _char_forms(char: str) -> list[str]:
     return forms
 
 
+def derived_forms(secret: str) -> set[str]:
+    """Every form of ``secret`` that may be printed apart from it, itself included.
+
+    For a URL, the parts lines print alone: everything after the host, the path
+    (with and without its slashes), the query, each query value, user info, the
+    fragment, and each token-like path segment. Then the base64 forms of each
+    (standard and URL-safe, with and without padding). Forms too short to mask are
+    left out.
+    """
+    forms = {secret}
+    try:
+        parts = urlsplit(secret)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme and parts.netloc:
+        after_host = secret.split(parts.netloc, 1)[1]
+        forms |= {after_host, after_host.lstrip("/"), parts.path, parts.path.strip("/")}
+        forms |= {parts.query, parts.fragment, parts.password or ""}
+        if parts.password:
+            forms.add(parts.username or "")
+        forms |= {value for _, value in parse_qsl(parts.query)}
+        segments = [segment for segment in parts.path.split("/") if segment]
+        forms |= {segment for segment in segments if _TOKEN_LIKE.fullmatch(unquote(segment))}
+        forms |= {unquote(form) for form in forms}
+    forms = {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+    for form in list(forms):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(form.encode()).decode("ascii")
+            forms |= {text, text.rstrip("=")}
+    return forms
+
+
 def secret_pattern(secret: str) -> str:
     """A pattern matching ``secret`` in every encoding above, mixed character by character."""
     return "".join(f"(?:{'|'.join(_char_forms(char))})" for char in secret)
@@ -96,7 +139,7 @@ class Redactor:
             for secret in secrets:
                 if not secret or len(secret) < MIN_SECRET_LENGTH:
                     continue
-                self._values.add(secret)
+                self._values |= derived_forms(secret)
             self._compile()
 
     def add_query_param(self, name: str) -> None:
