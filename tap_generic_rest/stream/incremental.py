@@ -12,7 +12,7 @@ without the lookups the SDK repeats for every record.
 from __future__ import annotations
 
 import operator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -101,11 +101,47 @@ class IncrementalStream(RESTStream[Any]):
         value = self.get_starting_replication_key_value(context)
         start = to_moment(value, numbers)
         if value is not None and start is None:
-            msg = f"--state: the bookmark of stream '{self.name}' ({key}) is not a time: {value!r}"
-            raise InputFileError(msg)
+            raise InputFileError(self._not_a_time(value))
         lookback = float(self.config.get("lookback_seconds") or 0)
-        since = start - timedelta(seconds=lookback) if start is not None else None
+        since = None
+        if start is not None:
+            try:
+                since = start - timedelta(seconds=lookback)
+            except OverflowError:  # before year 1: everything
+                since = datetime.min.replace(tzinfo=timezone.utc)
         return ReadWindow(key, since, start, self._spec, numbers)
+
+    def _not_a_time(self, value: Any) -> str:
+        """The one line for a bookmark the stream cannot start from."""
+        msg = (
+            f"--state: the bookmark of stream '{self.name}' ({self.replication_key}) "
+            f"is not a time: {value!r}"
+        )
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            unit = "milliseconds" if self.key_numbers == "epoch_ms" else "seconds"
+            msg += f" (numbers are read as epoch {unit}; write the bookmark as ISO 8601)"
+        return msg
+
+    def judge_bookmark(self, value: Any, now: datetime) -> str | None:
+        """Check a bookmark of the --state file before any request (config/state_checks.py).
+
+        Raises :class:`InputFileError` for one the stream cannot start from; returns a
+        warning for one after ``now`` (the stream would read nothing until then).
+        """
+        key = self.replication_key
+        if self.replication_method != REPLICATION_INCREMENTAL or not key:
+            return None
+        moment = to_moment(value, self.key_numbers)
+        if moment is None:
+            raise InputFileError(self._not_a_time(value))
+        # A number may be a counter, not a time, where no spec says the key is one.
+        if moment <= now or (self._spec is None and not isinstance(value, str)):
+            return None
+        return (
+            f"--state: the bookmark of stream '{self.name}' ({key}) is {value!r}, later than "
+            f"the run's clock ({now.strftime('%Y-%m-%dT%H:%M:%SZ')}): the stream reads only "
+            "what changes after it; check the state and the clock"
+        )
 
     def begin_window(self, context: Context | None) -> None:
         """Decide the run's window (after the SDK wrote its starting value, before requests)."""

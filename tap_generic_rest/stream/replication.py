@@ -51,8 +51,7 @@ def to_moment(value: Any, numbers: TimeFormat = "epoch_s") -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if numbers == "epoch_ms" else value
-        return _EPOCH + timedelta(seconds=seconds)
+        return _from_epoch(value / 1000 if numbers == "epoch_ms" else value)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, str):
@@ -62,6 +61,14 @@ def to_moment(value: Any, numbers: TimeFormat = "epoch_s") -> datetime | None:
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return None
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    """Epoch seconds as a datetime; None past year 9999 (epoch ms read as s) or for NaN."""
+    try:
+        return _EPOCH + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
 
 
 def format_moment(moment: datetime, fmt: TimeFormat) -> str:
