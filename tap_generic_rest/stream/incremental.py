@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import operator
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import RESTStream
+from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers._state import increment_state
 from singer_sdk.helpers._typing import to_json_compatible
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_generic_rest.errors import InputFileError
+from tap_generic_rest.errors import InputFileError, ResponseShapeError
 from tap_generic_rest.http.body import json_body
 from tap_generic_rest.stream.replication import STATE_EVERY, Incremental, ReadWindow, to_moment
 
@@ -46,6 +48,13 @@ class IncrementalStream(RESTStream[Any]):
         super().__init__(**kwargs)
         #: What this run reads; None for a full-table run. Set before the first request.
         self.window: ReadWindow | None = None
+        #: The stream's bookmark as the run started (STATE goes back to it on a sort error).
+        self._started_at: dict[str, Any] = {}
+        #: The kind of value the bookmark compares with, and the other kinds the key held.
+        self._key_kind: str | None = None
+        self._odd_kinds: set[str] = set()
+        #: Records the server sent from before the bookmark although the request filtered.
+        self._unfiltered = 0
         #: Drops records changed before the window where the API cannot filter; None: keep all.
         self.record_filter: Callable[[Mapping[str, Any]], bool] | None = None
         self._bookmark_gate: Callable[[Mapping[str, Any]], bool] | None = None
@@ -149,14 +158,76 @@ class IncrementalStream(RESTStream[Any]):
         if window is None:
             self.record_filter = self._bookmark_gate = self._bookmarks = None
             return
-        needs_filter = window.since is not None and not window.filtered
-        self.record_filter = window.keeps if needs_filter else None
+        self.record_filter = None
+        if window.since is not None:  # also where the API filters: it may ignore the filter
+            self.record_filter = self._counting(window.keeps) if window.filtered else window.keeps
         since, start = window.since, window.start
         lookback = since is not None and start is not None and since < start
         self._bookmark_gate = window.moves_bookmark if lookback else None
         self._bookmarks = self.state_manager.get_context_state(context)
         self._sorted = self.is_sorted and self.state_partitioning_keys is None  # as the SDK
         self._check_sorted = self.check_sorted
+        self._started_at = dict(self._bookmarks)
+        self._key_kind = _kind(self._bookmarks.get("replication_key_value")) or self._schema_kind()
+
+    def _counting(self, keeps: Callable[[Mapping[str, Any]], bool]) -> Callable[..., bool]:
+        """``keeps``, counting the records it drops (the server ignored the filter)."""
+
+        def keep(record: Mapping[str, Any]) -> bool:
+            if keeps(record):
+                return True
+            self._unfiltered += 1
+            return False
+
+        return keep
+
+    def _schema_kind(self) -> str | None:
+        """The JSON kind the schema gives the replication key, when it gives one."""
+        prop = self.schema.get("properties", {}).get(self.replication_key or "", {})
+        types = prop.get("type", [])
+        kinds = {_SCHEMA_KINDS.get(t) for t in ([types] if isinstance(types, str) else types)}
+        kinds.discard(None)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def _comparable(self, rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        """The rows whose key value compares with the bookmark's; the others are noted.
+
+        The bookmark takes the kind of the schema's type (else of its first value);
+        a record whose value is of another kind is emitted, never compared.
+        """
+        kinds = {kind for row in rows if (kind := _kind(row[key])) is not None}
+        if self._key_kind is None:
+            self._key_kind = _kind(rows[0][key])
+        if kinds <= {self._key_kind}:
+            return rows
+        self._odd_kinds |= kinds - {self._key_kind}
+        return [row for row in rows if _kind(row[key]) == self._key_kind]
+
+    @override
+    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+        """The SDK's end of a stream (or partition), with what the run found odd, said once."""
+        if self._odd_kinds:
+            self.logger.warning(
+                "stream '%s': field '%s' (the replication key) also holds %s values, which do "
+                "not compare with its %s values: those records were emitted, and the bookmark "
+                "advanced by the %s values only",
+                self.name,
+                self.replication_key,
+                " and ".join(sorted(self._odd_kinds)),
+                self._key_kind,
+                self._key_kind,
+            )
+            self._odd_kinds = set()
+        if self._unfiltered:
+            self.logger.warning(
+                "stream '%s': the server sent %d records changed before the bookmark although "
+                "the request asked only for newer ones; they were dropped, as for an API that "
+                "cannot filter",
+                self.name,
+                self._unfiltered,
+            )
+            self._unfiltered = 0
+        super()._finalize_state(state)
 
     def change_params(self) -> dict[str, str]:
         """Query parameters that ask the API for what changed (empty: everything)."""
@@ -199,6 +270,7 @@ class IncrementalStream(RESTStream[Any]):
             rows = list(filter(self._bookmark_gate, rows))
         if not rows:
             return True
+        rows = self._comparable(rows, key)
         values = [row[key] for row in rows]
         latest = rows[-1]  # the last one counts unless the order is checked
         try:
@@ -229,14 +301,58 @@ class IncrementalStream(RESTStream[Any]):
             return
         if self._bookmark_gate is not None and not self._bookmark_gate(latest_record):
             return
-        self._advance_to(bookmarks, key, latest_record)
+        if self._comparable([latest_record], key):
+            self._advance_to(bookmarks, key, latest_record)
 
     def _advance_to(self, bookmarks: dict[str, Any], key: str, record: dict[str, Any]) -> None:
-        """The SDK's own bookkeeping for ``record``, on the run's state dict."""
-        increment_state(
-            bookmarks,
-            replication_key=key,
-            latest_record=record,
-            is_sorted=self._sorted,
-            check_sorted=self._check_sorted,
-        )
+        """The SDK's own bookkeeping for ``record``, on the run's state dict.
+
+        A sorted stream whose server breaks the order fails in one line; its STATE
+        goes back to the bookmark the run started from, which passes no record the
+        server has still to send.
+        """
+        try:
+            increment_state(
+                bookmarks,
+                replication_key=key,
+                latest_record=record,
+                is_sorted=self._sorted,
+                check_sorted=self._check_sorted,
+            )
+        except InvalidStreamSortException:
+            reached = bookmarks.get("replication_key_value")
+            bookmarks.clear()
+            bookmarks.update(self._started_at)
+            self.state_manager.is_flushed = False
+            self._write_state_message()
+            msg = (
+                f"stream '{self.name}': the server sent records out of order by '{key}' "
+                f"({record[key]!r} after {reached!r}) although the stream asks for them "
+                f"sorted; the run stops, and STATE keeps the bookmark it started from "
+                f"({self._started_at.get('replication_key_value')!r})"
+            )
+            raise SortOrderError(msg) from None
+
+
+#: JSON Schema types as the kinds of value that compare with each other.
+_SCHEMA_KINDS = {"string": "string", "integer": "number", "number": "number"}
+
+
+def _kind(value: Any) -> str | None:
+    """``"number"``, ``"string"``, ``"boolean"``...: values of one kind compare; None for null."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
+
+
+class SortOrderError(ResponseShapeError, InvalidStreamSortException):
+    """A sorted stream's server sent a record out of order: one line, never retried.
+
+    Still the SDK's sort exception, for whatever catches that.
+    """

@@ -159,8 +159,12 @@ class ReadWindow:
         return self.spec.filter_params(self.since)
 
     def keeps(self, record: Mapping[str, Any]) -> bool:
-        """Whether a record read is emitted: changed at or after ``since`` (or undated)."""
-        if self.since is None or self.filtered:
+        """Whether a record read is emitted: changed at or after ``since`` (or undated).
+
+        Also where the API filters: a server that ignores the filter sends older
+        records, dropped here as for an API that cannot filter.
+        """
+        if self.since is None:
             return True
         moment = to_moment(record.get(self.key), self.numbers)
         return moment is None or moment >= self.since
