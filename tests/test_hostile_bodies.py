@@ -90,6 +90,17 @@ def test_a_response_nested_too_deep_fails_in_one_line_naming_it(
     assert not [m for m in run.messages if m["type"] == "RECORD" and m["stream"] == "companies"]
 
 
+def test_a_number_too_long_for_python_fails_in_one_line_naming_the_response(
+    tmp_path: Path,
+) -> None:
+    body = b'{"data": [{"id": "1", "n": ' + b"9" * 5_000 + b"}]}"
+    with HostileServer(first_page(body)) as server:
+        run = run_tap(helpdesk(server), tmp_path)
+    line = one_line(run)
+    assert "stream 'companies': GET /v1/companies" in line
+    assert "number longer than Python reads" in line
+
+
 def test_a_response_nested_within_the_bound_is_read_exactly(tmp_path: Path) -> None:
     nested = "[" * 200 + "]" * 200
     body = f'{{"data": [{{"id": "1", "deep": {nested}, "n": 12345678901234567890}}]}}'.encode()

@@ -155,6 +155,11 @@ def test_a_deeply_nested_python_spec_is_refused_naming_the_file(tmp_path: Path) 
     assert "nested" in line
 
 
+def test_a_yaml_number_too_long_to_read_is_refused_naming_the_file(tmp_path: Path) -> None:
+    line = run_spec(tmp_path, "long.yaml", resource_yaml("long: " + "7" * 5_000 + "\n"))
+    assert "long.yaml" in line
+
+
 def test_a_huge_spec_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     filler = "# " + "x" * 1000 + "\n"
     line = run_spec(tmp_path, "huge.yaml", resource_yaml() + filler * 40_000)

@@ -43,6 +43,7 @@ import gc
 import json
 import logging
 import math
+import sys
 import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -64,10 +65,14 @@ class BodyNotJSONError(ValueError):
 
 
 class BodyTooDeepError(ResponseShapeError):
-    """The body nests arrays or objects deeper than the decoders go (never retried)."""
+    """The body nests deeper, or holds a longer number, than the decoders go (never retried)."""
 
 
 class _TooDeepError(ValueError):
+    pass
+
+
+class _NumberTooLongError(ValueError):
     pass
 
 
@@ -156,6 +161,10 @@ def _exact_or_too_deep(content: bytes) -> Any:
         return exact_loads(content)
     except RecursionError:
         raise _TooDeepError from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except ValueError:  # an integer past Python's 4,300 digits (int_max_str_digits)
+        raise _NumberTooLongError from None
 
 
 def _decode(content: bytes) -> tuple[Any, bool]:
@@ -217,6 +226,12 @@ def json_body(response: requests.Response) -> Any:
     content = response.content
     try:
         body, exact = _decode(content)
+    except _NumberTooLongError:
+        msg = (
+            f"{label_of(response)}: the response holds a number longer than Python reads "
+            f"({sys.get_int_max_str_digits():,} digits); no record of it was emitted"
+        )
+        raise BodyTooDeepError(msg) from None
     except _TooDeepError:
         msg = (
             f"{label_of(response)}: the response is nested too deep to decode "

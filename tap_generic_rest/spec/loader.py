@@ -158,6 +158,10 @@ def _yaml_spec(text: str, where: str) -> Any:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         msg = f"{where}: YAML syntax error ({problem}{line})"
         raise ConfigError(msg) from None
+    except ValueError as exc:  # a value PyYAML's constructors refuse: a 5,000-digit integer
+        reason = str(exc).split(":", 1)[0]
+        msg = f"{where}: a value YAML cannot read ({reason})"
+        raise ConfigError(msg) from None
 
 
 # --- Python: literals only ----------------------------------------------------------
