@@ -183,6 +183,7 @@ def catalog_of(directory: Path, config: dict[str, Any], stream: str) -> str:
     [
         pytest.param(lambda state: {"type": "STATE", "value": state}, id="state-message"),
         pytest.param(lambda state: {"singer_state": state}, id="meltano-state"),
+        pytest.param(lambda state: {"value": state}, id="value-only"),
     ],
 )
 def test_a_wrapped_state_is_unwrapped_and_its_bookmark_used(
@@ -204,6 +205,15 @@ def test_a_wrapped_state_is_unwrapped_and_its_bookmark_used(
     records = [m for m in again.messages if m["type"] == "RECORD"]
     assert len(records) < len([m for m in first.messages if m["type"] == "RECORD"])
     assert all(r["record"]["updatedAt"] >= bookmark for r in records)
+
+
+def test_a_state_without_bookmarks_but_other_keys_is_a_warning(sb: Sandbox, tmp_path: Path) -> None:
+    config = sb.tap_config("oncall")
+    catalog = catalog_of(tmp_path, config, "alerts")
+    run = run_cli(tmp_path, config, "--catalog", catalog, state={"bookmark": {"alerts": {}}})
+    assert run.code == 0, run.stderr[-3000:]
+    (warning,) = [line for line in run.lines if "holds no 'bookmarks'" in line]
+    assert "'bookmark'" in warning
 
 
 def test_another_singer_message_as_the_state_file_is_refused(sb: Sandbox, tmp_path: Path) -> None:

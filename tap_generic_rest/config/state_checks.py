@@ -54,6 +54,9 @@ def unwrapped_state(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
     inner = data.get("singer_state")
     if "bookmarks" not in data and isinstance(inner, dict):
         return inner, "it holds Meltano's state: its 'singer_state' is the state"
+    inner = data.get("value")
+    if "bookmarks" not in data and isinstance(inner, dict) and "bookmarks" in inner:
+        return inner, "it holds a message's 'value' with the bookmarks: that is the state"
     return data, ""
 
 
@@ -73,6 +76,12 @@ def check_bookmarks(
     future is a warning (the stream would read nothing, every run, until then).
     """
     bookmarks = state.get("bookmarks")
+    others = sorted(set(state) - {"bookmarks", "currently_syncing"})
+    if bookmarks is None and others:
+        logger.warning(
+            "--state: the state holds no 'bookmarks' (only %s): every stream starts without one",
+            ", ".join(f"'{key}'" for key in others),
+        )
     if not isinstance(bookmarks, dict):
         return
     now = datetime.now(timezone.utc)
