@@ -173,3 +173,13 @@ def test_a_sorted_stream_with_mixed_key_types_advances_by_its_strings(tmp_path: 
     assert [r["id"] for r in records(messages)] == ["a1", "n1", "a2", "b"]
     assert last_bookmark(messages, "alerts") == alert(2)["updatedAt"]
     assert "boolean and number" in err
+
+
+def test_a_page_whose_keys_are_all_of_another_kind_leaves_the_bookmark(tmp_path: Path) -> None:
+    """A whole page of booleans in a string key: emitted, and the bookmark stays."""
+    pages = [[alert(1)], [{"id": f"b{i}", "updatedAt": True} for i in range(3)], [alert(2)]]
+    with oncall_server(*pages) as server:
+        code, messages, err = run(tmp_path, oncall(server), "alerts")
+    assert code == 0, err[-3000:]
+    assert len(records(messages)) == 5
+    assert last_bookmark(messages, "alerts") == alert(2)["updatedAt"]

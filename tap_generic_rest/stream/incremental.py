@@ -268,9 +268,9 @@ class IncrementalStream(RESTStream[Any]):
         rows = [record for record in records if record.get(key) is not None]
         if self._bookmark_gate is not None:
             rows = list(filter(self._bookmark_gate, rows))
+        rows = self._comparable(rows, key) if rows else rows
         if not rows:
             return True
-        rows = self._comparable(rows, key)
         values = [row[key] for row in rows]
         latest = rows[-1]  # the last one counts unless the order is checked
         try:
