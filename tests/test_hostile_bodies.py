@@ -248,3 +248,16 @@ def test_records_still_flow_past_these_checks(tmp_path: Path) -> None:
         run = run_tap(helpdesk(server), tmp_path)
     assert run.code == 0, run.stderr[-3000:]
     assert len([m for m in run.messages if m["type"] == "RECORD"]) == 150
+
+
+def test_the_probe_quotes_the_server_s_message_of_an_error_envelope(tmp_path: Path) -> None:
+    envelope = {"errors": [{"message": "token expired"}]}
+    with HostileServer(lambda h: h.send_json(200, envelope)) as server:
+        run = run_tap(helpdesk(server), tmp_path, "--probe", "--format", "json", timeout=120)
+    assert run.code == 2, run.stderr[-3000:]
+    problems = [
+        exchange.get("problem")
+        for stream in json.loads(run.stdout)["streams"]
+        for exchange in stream.get("exchanges", stream.get("requests", []))
+    ]
+    assert any(p and "token expired" in p for p in problems), run.stdout[-2000:]
