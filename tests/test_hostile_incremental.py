@@ -183,3 +183,29 @@ def test_a_page_whose_keys_are_all_of_another_kind_leaves_the_bookmark(tmp_path:
     assert code == 0, err[-3000:]
     assert len(records(messages)) == 5
     assert last_bookmark(messages, "alerts") == alert(2)["updatedAt"]
+
+
+def test_an_iso_bookmark_of_an_epoch_key_still_advances_by_the_numbers(tmp_path: Path) -> None:
+    """helpdesk's updated_at is unix seconds; a bookmark written by hand as ISO 8601 is a time
+    too: the run filters by it, and the new bookmark is the largest number."""
+    page = [{"id": f"c{i}", "updated_at": 1700000000 + i} for i in range(5)]
+
+    def respond(handler: Handler) -> None:
+        first = handler.query.get("offset", ["0"])[0] == "0"
+        handler.send_json(200, {"data": page if first else []})
+
+    state = {
+        "bookmarks": {
+            "companies": {
+                "replication_key": "updated_at",
+                "replication_key_value": "2023-11-14T22:13:22Z",  # 1700000002
+            }
+        }
+    }
+    with HostileServer(respond) as server:
+        config = {"source": "helpdesk", "base_url": server.url, "api_key": "key-83bd02fa"}
+        code, messages, err = run(tmp_path, config, "companies", state)
+    assert code == 0, err[-3000:]
+    assert [r["id"] for r in records(messages)] == ["c2", "c3", "c4"]
+    assert last_bookmark(messages, "companies") == 1700000004
+    assert "do not compare" not in err

@@ -168,7 +168,11 @@ class IncrementalStream(RESTStream[Any]):
         self._sorted = self.is_sorted and self.state_partitioning_keys is None  # as the SDK
         self._check_sorted = self.check_sorted
         self._started_at = dict(self._bookmarks)
-        self._key_kind = _kind(self._bookmarks.get("replication_key_value")) or self._schema_kind()
+        # A sorted stream compares each value with the bookmark it starts from; an unsorted
+        # one only values of this run (the SDK's progress markers): the schema's kind wins.
+        marked = _kind(self._bookmarks.get("replication_key_value"))
+        declared = self._schema_kind()
+        self._key_kind = (marked or declared) if self._sorted else (declared or marked)
 
     def _counting(self, keeps: Callable[[Mapping[str, Any]], bool]) -> Callable[..., bool]:
         """``keeps``, counting the records it drops (the server ignored the filter)."""
