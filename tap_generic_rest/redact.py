@@ -83,13 +83,11 @@ def _char_forms(char: str) -> list[str]:
 
 
 def derived_forms(secret: str) -> set[str]:
-    """Every form of ``secret`` that may be printed apart from it, itself included.
+    """Every part of ``secret`` that may be printed apart from it, itself included.
 
     For a URL, the parts lines print alone: everything after the host, the path
     (with and without its slashes), the query, each query value, user info, the
-    fragment, and each token-like path segment. Then the base64 forms of each
-    (standard and URL-safe, with and without padding). Forms too short to mask are
-    left out.
+    fragment, and each token-like path segment. Parts too short to mask are left out.
     """
     forms = {secret}
     try:
@@ -106,11 +104,18 @@ def derived_forms(secret: str) -> set[str]:
         segments = [segment for segment in parts.path.split("/") if segment]
         forms |= {segment for segment in segments if _TOKEN_LIKE.fullmatch(unquote(segment))}
         forms |= {unquote(form) for form in forms}
-    forms = {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
-    for form in list(forms):
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            text = encode(form.encode()).decode("ascii")
-            forms |= {text, text.rstrip("=")}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def base64_forms(value: str) -> set[str]:
+    """``value`` in base64, standard and URL-safe, with and without padding.
+
+    Matched as they are: base64 text is never escaped further.
+    """
+    forms = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        text = encode(value.encode()).decode("ascii")
+        forms |= {text, text.rstrip("=")}
     return forms
 
 
@@ -130,6 +135,8 @@ class Redactor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
+        #: Forms matched literally (base64): not one pattern per character.
+        self._literals: set[str] = set()
         self._params: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
@@ -139,7 +146,10 @@ class Redactor:
             for secret in secrets:
                 if not secret or len(secret) < MIN_SECRET_LENGTH:
                     continue
-                self._values |= derived_forms(secret)
+                forms = derived_forms(secret)
+                self._values |= forms
+                for form in forms:
+                    self._literals |= base64_forms(form)
             self._compile()
 
     def add_query_param(self, name: str) -> None:
@@ -159,6 +169,7 @@ class Redactor:
         """Forget every secret (tests register different ones per case)."""
         with self._lock:
             self._values.clear()
+            self._literals.clear()
             self._params.clear()
             self._pattern = None
 
@@ -169,8 +180,11 @@ class Redactor:
 
     def _compile(self) -> None:
         # Longest first, so a value that contains another is masked whole.
-        ordered = sorted(self._values, key=len, reverse=True)
-        alternatives = [secret_pattern(v) for v in ordered]
+        ordered = sorted([*self._values, *self._literals], key=len, reverse=True)
+        alternatives = [
+            re.escape(v) if v in self._literals and v not in self._values else secret_pattern(v)
+            for v in ordered
+        ]
         # ``name=value`` in a query string: the value runs to the next separator.
         alternatives += [
             rf"(?<=[?&;]{re.escape(name)}=)[^&;#\s'\"<>]+" for name in sorted(self._params)
