@@ -385,7 +385,9 @@ class GenericRestStream(WideningStream):
         """``post_process`` over a page: the records it keeps, in order."""
         if type(self).post_process is GenericRestStream.post_process:  # the filter alone
             keep = self.record_filter
-            return records if keep is None else list(filter(keep, records))
+            if keep is None or self.page_is_all_new(records):
+                return records
+            return list(filter(keep, records))
         kept = map(self.post_process, records, repeat(context))
         return [record for record in kept if record is not None]
 
