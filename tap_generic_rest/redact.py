@@ -6,6 +6,13 @@ Redaction happens in one place: a log-record factory that formats each record
 eagerly and masks every registered secret, so it covers all loggers and handlers,
 including ones created later by the SDK or by libraries. The command line runs
 its final error message through :func:`redact` as well.
+
+A secret is masked in every form it may be printed in (:func:`derived_forms`), not
+only whole: its base64 forms, and when it is a URL (a webhook-style ``base_url``
+read through ``dlt.secrets``) each part that lines print apart from it, its path
+(what error lines and the probe show), query values, user info, fragment, and a
+token-like path segment alone. Its scheme and host are not masked: lines name the
+server by them.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import re
 import threading
 import traceback
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 MASK = "****"
 
@@ -25,6 +33,9 @@ MIN_SECRET_LENGTH = 4
 _EXCERPT_WINDOW = 1 << 16
 #: Longest text one character of a secret can be written as (``%25F0%259F%2598%2580``).
 _LONGEST_CHAR_FORM = 24
+
+#: A path segment of a secret URL masked alone too: long, or mixing letters and digits.
+_TOKEN_LIKE = re.compile(r"(?=.*\d)(?=.*[A-Za-z]).{8,}|.{16,}")
 
 _NAMED_ENTITIES = {"&": ("amp",), "<": ("lt",), ">": ("gt",), '"': ("quot",), "'": ("apos",)}
 _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f"}
@@ -71,6 +82,43 @@ def _char_forms(char: str) -> list[str]:
     return forms
 
 
+def derived_forms(secret: str) -> set[str]:
+    """Every part of ``secret`` that may be printed apart from it, itself included.
+
+    For a URL, the parts lines print alone: everything after the host, the path
+    (with and without its slashes), the query, each query value, user info, the
+    fragment, and each token-like path segment. Parts too short to mask are left out.
+    """
+    forms = {secret}
+    try:
+        parts = urlsplit(secret)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme and parts.netloc:
+        after_host = secret.split(parts.netloc, 1)[1]
+        forms |= {after_host, after_host.lstrip("/"), parts.path, parts.path.strip("/")}
+        forms |= {parts.query, parts.fragment, parts.password or ""}
+        if parts.password:
+            forms.add(parts.username or "")
+        forms |= {value for _, value in parse_qsl(parts.query)}
+        segments = [segment for segment in parts.path.split("/") if segment]
+        forms |= {segment for segment in segments if _TOKEN_LIKE.fullmatch(unquote(segment))}
+        forms |= {unquote(form) for form in forms}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def base64_forms(value: str) -> set[str]:
+    """``value`` in base64, standard and URL-safe, with and without padding.
+
+    Matched as they are: base64 text is never escaped further.
+    """
+    forms = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        text = encode(value.encode()).decode("ascii")
+        forms |= {text, text.rstrip("=")}
+    return forms
+
+
 def secret_pattern(secret: str) -> str:
     """A pattern matching ``secret`` in every encoding above, mixed character by character."""
     return "".join(f"(?:{'|'.join(_char_forms(char))})" for char in secret)
@@ -87,6 +135,8 @@ class Redactor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
+        #: Forms matched literally (base64): not one pattern per character.
+        self._literals: set[str] = set()
         self._params: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
@@ -96,7 +146,10 @@ class Redactor:
             for secret in secrets:
                 if not secret or len(secret) < MIN_SECRET_LENGTH:
                     continue
-                self._values.add(secret)
+                forms = derived_forms(secret)
+                self._values |= forms
+                for form in forms:
+                    self._literals |= base64_forms(form)
             self._compile()
 
     def add_query_param(self, name: str) -> None:
@@ -116,6 +169,7 @@ class Redactor:
         """Forget every secret (tests register different ones per case)."""
         with self._lock:
             self._values.clear()
+            self._literals.clear()
             self._params.clear()
             self._pattern = None
 
@@ -126,8 +180,11 @@ class Redactor:
 
     def _compile(self) -> None:
         # Longest first, so a value that contains another is masked whole.
-        ordered = sorted(self._values, key=len, reverse=True)
-        alternatives = [secret_pattern(v) for v in ordered]
+        ordered = sorted([*self._values, *self._literals], key=len, reverse=True)
+        alternatives = [
+            re.escape(v) if v in self._literals and v not in self._values else secret_pattern(v)
+            for v in ordered
+        ]
         # ``name=value`` in a query string: the value runs to the next separator.
         alternatives += [
             rf"(?<=[?&;]{re.escape(name)}=)[^&;#\s'\"<>]+" for name in sorted(self._params)

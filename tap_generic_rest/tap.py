@@ -16,7 +16,13 @@ from typing_extensions import override
 from tap_generic_rest import interrupt
 from tap_generic_rest.cli.failure_lines import stream_map_error
 from tap_generic_rest.config.refusals import catalog_errors
-from tap_generic_rest.config.settings import env_settings, unknown_settings, with_numbers
+from tap_generic_rest.config.settings import (
+    env_settings,
+    metrics_level,
+    unknown_settings,
+    with_numbers,
+)
+from tap_generic_rest.config.state_checks import check_bookmarks, unwrapped_state
 from tap_generic_rest.config.validate import config_errors, configured_source
 from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.http.authenticators import origin_of
@@ -214,6 +220,15 @@ COMMON_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
+        "metrics_log_level",
+        th.StringType,
+        title="Metrics log level",
+        description=(
+            "Level of the SDK's METRIC lines (one per request and per stream, at INFO): "
+            "WARNING or ERROR quiets them. DEBUG, INFO, WARNING, ERROR or CRITICAL."
+        ),
+    ),
+    th.Property(
         "probe_pages",
         th.IntegerType(minimum=1),
         default=DEFAULT_PROBE_PAGES,
@@ -269,6 +284,9 @@ class TapGenericRest(Tap):
             raise ConfigError("; ".join(errors))
         for error in errors:
             self.logger.warning("config: %s", error)
+        level = metrics_level(self.config.get("metrics_log_level"))
+        if level is not None:  # after the SDK set it from LOGLEVEL, before any metric
+            self.metrics_logger.setLevel(level)
         return errors
 
     @classmethod
@@ -304,6 +322,18 @@ class TapGenericRest(Tap):
             raise ConfigError("; ".join(exc.errors) or str(exc)) from None
         except NotImplementedError as exc:  # an option the SDK's stream maps do not support
             raise ConfigError(f"setting 'stream_maps': {exc}") from None
+
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        """The SDK's state, unwrapped if it is a whole message, every bookmark checked now.
+
+        Before any request: see config/state_checks.py.
+        """
+        state, how = unwrapped_state(state)
+        if how:
+            self.logger.info("--state: %s", how)
+        super().load_state(state)
+        check_bookmarks(self.streams.values(), state, self.logger)
 
     def _register_secrets(self) -> None:
         # The raw values, before anything is logged; forms derived from them (the

@@ -214,3 +214,57 @@ def test_make_demo_shows_the_summary_lines_meltano_logged() -> None:
         "summary: stream 'teams': 5 records, 1 page, 1 request, 0 retries, 0.01 s",
         "summary: total: 5 records, 1 page, 1 request, 0 retries, 1 stream, 0.01 s",
     ]
+
+
+# --- issue 22, case 15: the summary counts what was written ------------------------------------
+
+
+def _summary_of(caplog: pytest.LogCaptureFixture, config: dict, streams: list[str]) -> tuple:
+    with caplog.at_level(logging.INFO):
+        messages = run_sync(config, streams=streams)
+    return (*parse(summary_lines(caplog)), messages)
+
+
+def test_with_batch_config_the_records_written_to_batch_files_are_counted(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """It said 'total: 0 records, 80 pages': the records went into batch files, uncounted."""
+    batch = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{tmp_path}", "prefix": "batch-"},
+    }
+    with Sandbox(seed=4, default_size=30, sizes={"chat.users": 57}) as sb:
+        config = sb.tap_config("chat", page_size=10, batch_config=batch)
+        streams, total, messages = _summary_of(caplog, config, ["users", "roles"])
+    assert not [m for m in messages if m["type"] == "RECORD"]
+    assert [m for m in messages if m["type"] == "BATCH"]
+    assert streams["users"]["records"] == 57
+    assert total["records"] == 57 + streams["roles"]["records"] > 57
+
+
+def test_a_stream_removed_by_a_stream_map_counts_no_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with Sandbox(seed=4, default_size=30, sizes={"chat.users": 57}) as sb:
+        config = sb.tap_config("chat", page_size=10, stream_maps={"users": None})
+        streams, total, messages = _summary_of(caplog, config, ["users", "roles"])
+    written = [m["stream"] for m in messages if m["type"] == "RECORD"]
+    assert "users" not in written
+    assert streams["users"]["records"] == 0
+    assert total["records"] == len(written) == streams["roles"]["records"]
+
+
+def test_records_a_stream_map_filters_or_copies_are_counted_as_written(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    maps = {
+        "users": {"__filter__": "record['_id'][-1] in '02468acegikmoqsuwyACEGIKMOQSUWY'"},
+        "users_copy": {"__source__": "users"},
+    }
+    with Sandbox(seed=4, default_size=30, sizes={"chat.users": 57}) as sb:
+        config = sb.tap_config("chat", page_size=10, stream_maps=maps)
+        streams, total, messages = _summary_of(caplog, config, ["users"])
+    written = [m["stream"] for m in messages if m["type"] == "RECORD"]
+    assert 57 < len(written) < 2 * 57
+    assert streams["users"]["records"] == len(written)
+    assert total["records"] == len(written)

@@ -70,26 +70,53 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         todo.extend(current.args)
 
 
-#: What went wrong on the network, in words, from the innermost exception that says it.
-_NETWORK_REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
-    (ConnectionRefusedError, "connection refused"),
-    (socket.gaierror, "host name not found"),
-    (requests.exceptions.ConnectTimeout, "no connection within request_timeout"),
-    (requests.exceptions.ReadTimeout, "no answer within request_timeout"),
-    ((ssl.SSLError, requests.exceptions.SSLError), "TLS handshake failed"),
-    ((ConnectionResetError, ConnectionAbortedError), "connection closed by the server"),
-    (requests.exceptions.ChunkedEncodingError, "answer cut short"),
+_UP = "check base_url and that the server is up and reachable"
+
+#: What went wrong on the network, in words, from the innermost exception that says it,
+#: and what to check: advice that fits what happened (a server that sent half a body is up).
+_NETWORK_REASONS: tuple[
+    tuple[type[BaseException] | tuple[type[BaseException], ...], str, str], ...
+] = (
+    (ConnectionRefusedError, "connection refused", _UP),
+    (socket.gaierror, "host name not found", "check the host name in base_url, and DNS"),
+    (
+        requests.exceptions.ConnectTimeout,
+        "no connection within request_timeout",
+        "check base_url, request_timeout and that the server is reachable",
+    ),
+    (
+        requests.exceptions.ReadTimeout,
+        "no answer within request_timeout",
+        "check request_timeout and the server",
+    ),
+    (
+        (ssl.SSLError, requests.exceptions.SSLError),
+        "TLS handshake failed",
+        "check the scheme and port in base_url, and the server's certificate",
+    ),
+    (
+        requests.exceptions.ChunkedEncodingError,
+        "the answer was cut short (the connection closed before the whole body came)",
+        "the server, or a proxy on the way, ends long answers early: check its limits, "
+        "or lower page_size",
+    ),
+    (
+        (ConnectionResetError, ConnectionAbortedError),
+        "connection closed by the server",
+        "check the server's logs, or lower page_size and max_concurrent_requests",
+    ),
 )
+_UNKNOWN_FAILURE = ("request failed", _UP)
 
 
-def _network_reason(exc: BaseException) -> str:
+def _network_reason(exc: BaseException) -> tuple[str, str]:
     causes = list(_causes(exc))
-    for kinds, words in _NETWORK_REASONS:
+    for kinds, words, advice in _NETWORK_REASONS:
         if any(isinstance(cause, kinds) for cause in causes):
-            return words
+            return words, advice
     if any("RemoteDisconnected" in type(cause).__name__ for cause in causes):
-        return "connection closed by the server"
-    return "request failed"
+        return "connection closed by the server before it answered", _NETWORK_REASONS[-1][2]
+    return _UNKNOWN_FAILURE
 
 
 def _host(exc: requests.RequestException) -> str:
@@ -106,12 +133,8 @@ def _host(exc: requests.RequestException) -> str:
 
 
 def _network(exc: requests.RequestException) -> str:
-    reason = _network_reason(exc)
-    check = "request_timeout and the server" if "request_timeout" in reason else "base_url"
-    return (
-        f"{_host(exc)}: {reason}, after all retries; "
-        f"check {check} and that the server is up and reachable"
-    )
+    reason, advice = _network_reason(exc)
+    return f"{_host(exc)}: {reason}, after all retries; {advice}"
 
 
 def _mapping(exc: MappingError) -> str:

@@ -14,6 +14,7 @@ import orjson
 from jsonschema import Draft7Validator, SchemaError
 
 from tap_generic_rest.config.refusals import catalog_errors
+from tap_generic_rest.config.state_checks import message_problem, unwrapped_state
 from tap_generic_rest.config.validate import config_errors, configured_source
 from tap_generic_rest.errors import ConfigError, InputFileError
 from tap_generic_rest.tap import TapGenericRest
@@ -89,6 +90,10 @@ def _catalog_problem(data: dict[str, Any]) -> str | None:
 
 
 def _state_problem(data: dict[str, Any]) -> str | None:
+    problem = message_problem(data)
+    if problem:
+        return problem
+    data = unwrapped_state(data)[0]  # a whole STATE message is read as its value
     bookmarks = data.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
         return "'bookmarks' is not an object"

@@ -84,7 +84,10 @@ def _from_text(text: str, kind: str, where: str) -> Any:  # any JSON value
     elif kind in {"array", "object"}:
         try:
             value = json.loads(text)
-        except ValueError:
+        except ValueError as exc:
+            if text.lstrip().startswith(("[", "{")):  # meant as JSON: never read as a list
+                msg = f"{where} starts like JSON but is not valid JSON ({_json_error(exc)})"
+                raise ConfigError(msg) from None
             value = text.split(",") if kind == "array" else None
         if not isinstance(value, list if kind == "array" else dict):
             value = None
@@ -92,6 +95,29 @@ def _from_text(text: str, kind: str, where: str) -> Any:  # any JSON value
         msg = f"{where} must be {type_words(kind)}"
         raise ConfigError(msg)
     return value
+
+
+def _json_error(exc: ValueError) -> str:
+    """Where the JSON went wrong, never the text itself (it may hold a secret)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at character {exc.pos}"
+    return type(exc).__name__
+
+
+#: The ``metrics_log_level`` words, as the logging module knows them.
+METRICS_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def metrics_level(value: Any) -> str | None:
+    """The ``metrics_log_level`` setting as a logging level name; None if it is not one.
+
+    The SDK logs one METRIC line per request and per stream at INFO; ``WARNING`` (or
+    higher) quiets them, as the SDK's documentation suggests for this setting.
+    """
+    if not isinstance(value, str):
+        return None
+    word = value.strip().upper()
+    return word if word in METRICS_LEVELS else None
 
 
 def env_settings(schema: Mapping[str, Any], prefix: str) -> dict[str, Any]:

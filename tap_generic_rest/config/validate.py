@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft7Validator
 
 from tap_generic_rest.config.refusals import base_url_errors, credential_errors
-from tap_generic_rest.config.settings import type_words, with_numbers
+from tap_generic_rest.config.settings import (
+    METRICS_LEVELS,
+    metrics_level,
+    type_words,
+    with_numbers,
+)
 from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.profiles import Profile, get_profile
 from tap_generic_rest.sources import configured_source as registered_source
@@ -46,6 +51,12 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         errors.append(
             "setting 'flattening_max_depth' is required when 'flattening_enabled' is true "
             "(how many levels of nested properties to flatten, e.g. 1)"
+        )
+    level = config.get("metrics_log_level")
+    if level is not None and metrics_level(level) is None:
+        errors.append(
+            f"setting 'metrics_log_level' must be one of {', '.join(METRICS_LEVELS)} "
+            "(WARNING quiets the METRIC lines)"
         )
     if errors:
         return errors

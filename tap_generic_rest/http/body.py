@@ -16,6 +16,15 @@ Two decoders, one result: every value exactly as the server sent it.
   exact at any size, and a number a float cannot hold digit for digit comes out as
   a ``Decimal``.
 
+Bodies the decoders cannot hold are failures of their own, naming the response
+(:func:`json_body`): one nested deeper than orjson's 1,024 levels, or than the
+standard library's recursion allows, is a :class:`BodyTooDeepError`, never a
+``RecursionError``. ``NaN``, ``Infinity`` and ``-Infinity`` (which the standard
+library accepts and JSON has not) cannot be written to a target as numbers: they
+become null, and a warning names the response and the fields (once per stream).
+A body that holds no list of records says what the server said, when it answered
+with an error envelope on a 200 (``{"error": {"message": ...}}``, ``{"errors": [...]}``).
+
 Values orjson cannot write (a ``Decimal``, a huge integer, a lone surrogate) send
 their record down the SDK's writer, which writes them exactly (see ``records/writer.py``).
 
@@ -32,7 +41,10 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import math
+import sys
+import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +52,8 @@ import orjson
 
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.http.selectors import by_jsonpath, detected, first_value, is_jsonpath
+from tap_generic_rest.http.transport import label_of
+from tap_generic_rest.redact import redact
 
 if TYPE_CHECKING:
     import requests
@@ -49,6 +63,25 @@ _CACHE_ATTR = "_tap_generic_rest_body"
 
 class BodyNotJSONError(ValueError):
     """The body could not be decoded (truncated, HTML error page, empty)."""
+
+
+class BodyTooDeepError(ResponseShapeError):
+    """The body nests deeper, or holds a longer number, than the decoders go (never retried)."""
+
+
+class _TooDeepError(ValueError):
+    pass
+
+
+class _NumberTooLongError(ValueError):
+    pass
+
+
+_LOGGER = logging.getLogger("tap-generic-rest")
+#: (stream and path, field) pairs already warned about: one warning each per run.
+_WARNED: set[tuple[str, str]] = set()
+_WARNED_LOCK = threading.Lock()
+_NONFINITE_WORDS = (b"NaN", b"Infinity")
 
 
 #: A number token of 16 characters or more is the only way a body can hold a number that a
@@ -124,14 +157,66 @@ def _fast_loads(content: bytes) -> Any:
         gc.enable()
 
 
+def _exact_or_too_deep(content: bytes) -> Any:
+    try:
+        return exact_loads(content)
+    except RecursionError:
+        raise _TooDeepError from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except ValueError:  # an integer past Python's 4,300 digits (int_max_str_digits)
+        raise _NumberTooLongError from None
+
+
+def _decode(content: bytes) -> tuple[Any, bool]:
+    """The decoded body, and whether the standard library's decoder read it."""
+    if has_long_number(content):
+        return _exact_or_too_deep(content), True
+    try:
+        return _fast_loads(content), False
+    except orjson.JSONDecodeError as exc:
+        if "recursion" in str(exc).lower():  # deeper than orjson's 1,024 levels
+            raise _TooDeepError from None
+        # A BOM, a lone surrogate, NaN... or really not JSON.
+        return _exact_or_too_deep(content), True
+
+
 def loads(content: bytes) -> Any:
     """Decode a body with orjson where that is exact, else with :func:`exact_loads`."""
-    if has_long_number(content):
-        return exact_loads(content)
-    try:
-        return _fast_loads(content)
-    except orjson.JSONDecodeError:
-        return exact_loads(content)  # a BOM, a lone surrogate... or really not JSON
+    return _decode(content)[0]
+
+
+def _nulled_nonfinite(body: Any) -> list[str]:
+    """Replace every NaN and infinity in ``body`` by None; the names of their fields."""
+    fields: list[str] = []
+    todo = [body]
+    while todo:
+        value = todo.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(item, float) and not math.isfinite(item):
+                value[key] = None
+                name = str(key) if isinstance(value, dict) else "[]"
+                if name not in fields:
+                    fields.append(name)
+            elif isinstance(item, dict | list):
+                todo.append(item)
+    return fields
+
+
+def _warn_nonfinite(response: requests.Response, fields: list[str]) -> None:
+    label = label_of(response)
+    with _WARNED_LOCK:
+        new = [field for field in fields if (label, field) not in _WARNED]
+        _WARNED.update((label, field) for field in new)
+    if new:
+        _LOGGER.warning(
+            "%s: the server sent NaN or Infinity in %s %s, which JSON has no number for: "
+            "written as null",
+            label,
+            "field" if len(new) == 1 else "fields",
+            ", ".join(f"'{field}'" for field in new),
+        )
 
 
 def json_body(response: requests.Response) -> Any:
@@ -139,14 +224,32 @@ def json_body(response: requests.Response) -> Any:
     cached = response.__dict__.get(_CACHE_ATTR, _CACHE_ATTR)
     if cached is not _CACHE_ATTR:
         return cached
+    content = response.content
     try:
-        body = loads(response.content)
+        body, exact = _decode(content)
+    except _NumberTooLongError:
+        msg = (
+            f"{label_of(response)}: the response holds a number longer than Python reads "
+            f"({sys.get_int_max_str_digits():,} digits); no record of it was emitted"
+        )
+        raise BodyTooDeepError(msg) from None
+    except _TooDeepError:
+        msg = (
+            f"{label_of(response)}: the response is nested too deep to decode "
+            "(arrays or objects about 1,000 levels deep or more); no record of it was emitted"
+        )
+        raise BodyTooDeepError(msg) from None
     except json.JSONDecodeError as exc:
         msg = f"response body is not valid JSON ({exc.msg} at char {exc.pos})"
         raise BodyNotJSONError(msg) from None
     except UnicodeDecodeError as exc:
         msg = f"response body is not valid JSON (not {exc.encoding} at byte {exc.start})"
         raise BodyNotJSONError(msg) from None
+    # Only the standard library's decoder lets NaN and Infinity in.
+    if exact and isinstance(body, dict | list) and any(w in content for w in _NONFINITE_WORDS):
+        fields = _nulled_nonfinite(body)
+        if fields:
+            _warn_nonfinite(response, fields)
     response.__dict__[_CACHE_ATTR] = body
     return body
 
@@ -193,9 +296,50 @@ def select_records(response: requests.Response, selector: str, stream: str) -> l
     if not isinstance(value, list):
         found = "nothing" if value is None else f"a JSON {type(value).__name__}"
         where = f"at '{selector}'" if selector else "as the body or its only list"
+        said = server_message(body)
         msg = (
             f"stream '{stream}': expected a list of records {where} in the response "
             f"(status {response.status_code}), or a bare JSON array, found {found}"
+            + (f"; the server said: {said}" if said else "")
         )
         raise ResponseShapeError(msg)
     return value
+
+
+#: Longest server message quoted in an error line.
+_MESSAGE_LIMIT = 300
+#: Where error envelopes keep their message: ``{"error": ...}``, ``{"errors": [...]}``...
+_ERROR_FIELDS = ("error", "errors", "fault", "message", "error_description", "detail", "title")
+_MESSAGE_FIELDS = ("message", "error_description", "description", "detail", "faultstring")
+
+
+def server_message(body: Any) -> str | None:
+    """The message of an error envelope (``{"error": {"message": "invalid token"}}``), masked.
+
+    None when the body holds none (an object without those fields, a list).
+    """
+    if not isinstance(body, dict):
+        return None
+    for field in _ERROR_FIELDS:
+        text = _message_in(body.get(field))
+        if text:
+            one_line = " ".join(redact(text).split())
+            return one_line[:_MESSAGE_LIMIT]
+    return None
+
+
+def _message_in(value: Any, depth: int = 0) -> str | None:
+    """A message in an envelope's error field: a string, an object's message, a list's first."""
+    if isinstance(value, str):
+        return value or None
+    if depth > 2:
+        return None
+    if isinstance(value, list):
+        found = [text for item in value[:3] if (text := _message_in(item, depth + 1))]
+        return "; ".join(found) or None
+    if isinstance(value, dict):
+        for field in (*_MESSAGE_FIELDS, "error", "code"):
+            text = _message_in(value.get(field), depth + 1)
+            if text:
+                return text
+    return None

@@ -16,6 +16,10 @@ one place that bounds a request:
   chunk at a time, urllib3 never decoding more than a chunk ahead, and the read
   stops as soon as the cap is passed: :class:`ResponseTooLargeError`.
 
+Response hooks (the probe's watch) run after the body is read within both bounds:
+requests would run them before, and a hook reading ``.content`` would read any body
+for as long as it takes. A body cut short names the request's host in its error.
+
 The same watchdog aborts the requests of threads whose pages are no longer
 wanted (:func:`abort_requests`), so an abandoned page never keeps a thread alive.
 Sessions that send through :func:`send` come from :func:`new_session`, whose
@@ -51,6 +55,7 @@ DEFAULT_MAX_RESPONSE_MB = 256
 
 _local = threading.local()
 _PROXIES_ATTR = "_tap_generic_rest_proxies"
+_LABEL_ATTR = "_tap_generic_rest_label"
 
 
 class DeadlineExceededError(requests.exceptions.Timeout):
@@ -252,6 +257,8 @@ def send(
     _local.request = current
     _WATCHDOG.watch(current)
     response: requests.Response | None = None
+    # requests runs response hooks before the body is read; they run after it here.
+    hooks, request.hooks = request.hooks, requests.hooks.default_hooks()
     try:
         try:
             response = session.send(
@@ -266,15 +273,21 @@ def send(
             if response is not None:
                 response.close()
             _raise_if_cut(current, limits, label, exc)
+            if exc.request is None:  # raised while reading the body: name the request
+                exc.request = request
             raise
         except ResponseTooLargeError:
             if response is not None:
                 response.close()
             raise
-        return response
     finally:
+        request.hooks = hooks
         _WATCHDOG.forget(current)
         _local.request = None
+    dispatched: requests.Response = requests.hooks.dispatch_hook(  # type: ignore[no-untyped-call]
+        "response", hooks, response
+    )
+    return dispatched
 
 
 def _proxies(session: requests.Session, request: requests.PreparedRequest) -> dict[str, str]:
@@ -312,6 +325,17 @@ def _read_body(response: requests.Response, current: _InFlight, limits: Limits, 
         _raise_if_cut(current, limits, label, None)
     response._content = b"".join(chunks)  # what .content reads, as requests does
     response._content_consumed = True  # type: ignore[attr-defined]
+    response.__dict__[_LABEL_ATTR] = label
+
+
+def label_of(response: requests.Response) -> str:
+    """How errors name the request ``response`` answers (``stream 'x': GET /path``)."""
+    label = response.__dict__.get(_LABEL_ATTR)
+    if isinstance(label, str):
+        return label
+    request = response.request
+    path = str(request.path_url or "").split("?", 1)[0] if request is not None else ""
+    return f"{request.method if request is not None else 'GET'} {path}".strip()
 
 
 def _read_size(response: requests.Response, limits: Limits) -> int:

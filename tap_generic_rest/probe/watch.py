@@ -20,7 +20,13 @@ from singer_sdk.pagination import OffsetPaginator as SDKOffsetPaginator
 from typing_extensions import override
 
 from tap_generic_rest.errors import ResponseShapeError
-from tap_generic_rest.http.body import BodyNotJSONError, select_records
+from tap_generic_rest.http.body import (
+    BodyNotJSONError,
+    BodyTooDeepError,
+    json_body,
+    select_records,
+    server_message,
+)
 from tap_generic_rest.paging import page_end
 from tap_generic_rest.probe.findings import example
 from tap_generic_rest.redact import redact
@@ -83,8 +89,13 @@ class StreamWatch:
                 records = len(select_records(response, self.stream.records_key, self.stream.name))
             except BodyNotJSONError:
                 problem = "body is not JSON"
+            except BodyTooDeepError:
+                problem = "body nested too deep, or a number too long, to decode"
             except ResponseShapeError:
                 problem = f"no list of records at '{self.stream.records_key}'"
+                said = server_message(json_body(response))
+                if said:
+                    problem += f"; the server said: {said}"
         target = redact(str(request.path_url))
         previous = self.exchanges[-1] if len(self.exchanges) > self._loop_start else None
         if previous is not None and previous.target == target and previous.decision is None:

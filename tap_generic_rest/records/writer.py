@@ -39,6 +39,7 @@ import orjson
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from typing_extensions import override
 
@@ -86,9 +87,13 @@ class FastSingerWriter(SimpleSingerWriter):
         super().__init__()
         self._lines: list[bytes] = []
         self._size = 0
+        #: RECORD messages written so far, by either path: what the run summary counts
+        #: (a stream map may drop a record, or copy it under another name).
+        self.records_written = 0
 
     def write_line(self, line: bytes) -> None:
-        """Write one serialised message line (ending in a newline)."""
+        """Write one serialised RECORD line (ending in a newline)."""
+        self.records_written += 1
         self._lines.append(line)
         self._size += len(line)
         if self._size >= self.chunk_size:
@@ -118,6 +123,8 @@ class FastSingerWriter(SimpleSingerWriter):
 
     @override
     def write_message(self, message: Message) -> None:
+        if isinstance(message, RecordMessage):
+            self.records_written += 1
         self.write_pending()
         try:
             super().write_message(message)

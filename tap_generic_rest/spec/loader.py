@@ -5,6 +5,10 @@ of a ``rest_api_source({...})`` call (as the seeds write it), or a dict literal 
 to a name. ``dlt.secrets["NAME"]`` and ``dlt.config["NAME"]`` (as Python subscripts, or
 as strings in any format) become :class:`Reference` values that the compiler resolves to
 the tap setting ``NAME``.
+
+Every spec is bounded before it is used (:mod:`tap_generic_rest.spec.bounds`): its file
+size, how deep its values nest, and for YAML how far its aliases expand, so a hostile
+spec (an alias bomb, a document nested 30,000 deep) fails in one line naming the file.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import orjson
 import yaml
 
 from tap_generic_rest.errors import ConfigError
+from tap_generic_rest.spec.bounds import MAX_SPEC_BYTES, SpecTooLargeError, check_nesting, yaml_load
 
 _REFERENCE = re.compile(r"""^\s*dlt\.(secrets|config)\[\s*(['"])([^'"\]]+)\2\s*\]\s*$""")
 _PY_SUFFIXES = (".py",)
@@ -86,7 +91,7 @@ def _with_references(value: Any) -> Any:
 def load_spec(setting: Any) -> LoadedSpec:
     """Read the ``spec`` setting: a file path, a JSON object as text, or an inline object."""
     if isinstance(setting, dict):
-        return LoadedSpec(_with_references(setting), "spec", None)
+        return LoadedSpec(_with_references(_bounded(setting, "setting 'spec'")), "spec", None)
     if not isinstance(setting, str) or not setting.strip():
         msg = "setting 'spec' must be a path to a spec file or an object"
         raise ConfigError(msg)
@@ -96,15 +101,19 @@ def load_spec(setting: Any) -> LoadedSpec:
         except orjson.JSONDecodeError as exc:
             msg = f"setting 'spec' is not valid JSON ({exc.msg})"
             raise ConfigError(msg) from None
-        return LoadedSpec(_with_references(_must_be_object(data, "setting 'spec'")), "spec", None)
+        data = _bounded(_must_be_object(data, "setting 'spec'"), "setting 'spec'")
+        return LoadedSpec(_with_references(data), "spec", None)
     path = Path(setting).expanduser()
+    where = f"spec file {setting}"
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            msg = f"{where}: larger than {MAX_SPEC_BYTES // (1 << 20)} MB; a spec is read whole"
+            raise ConfigError(msg)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         msg = f"spec file {setting} cannot be read: {reason}"
         raise ConfigError(msg) from None
-    where = f"spec file {setting}"
     suffix = path.suffix.lower()
     if suffix in _PY_SUFFIXES:
         data = python_spec(text, where)
@@ -115,7 +124,17 @@ def load_spec(setting: Any) -> LoadedSpec:
     else:
         msg = f"{where}: unknown format '{suffix}' (use .json, .yaml, .yml or .py)"
         raise ConfigError(msg)
-    return LoadedSpec(_with_references(_must_be_object(data, where)), _name(path), path.parent)
+    data = _bounded(_must_be_object(data, where), where)
+    return LoadedSpec(_with_references(data), _name(path), path.parent)
+
+
+def _bounded(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data``, if it nests no deeper than a spec may (else one line naming ``where``)."""
+    try:
+        check_nesting(data)
+    except SpecTooLargeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return data
 
 
 def _name(path: Path) -> str:
@@ -140,12 +159,18 @@ def _json_spec(text: str, where: str) -> Any:
 
 def _yaml_spec(text: str, where: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml_load(text)
+    except SpecTooLargeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         msg = f"{where}: YAML syntax error ({problem}{line})"
+        raise ConfigError(msg) from None
+    except ValueError as exc:  # a value PyYAML's constructors refuse: a 5,000-digit integer
+        reason = str(exc).split(":", 1)[0]
+        msg = f"{where}: a value YAML cannot read ({reason})"
         raise ConfigError(msg) from None
 
 
@@ -167,6 +192,9 @@ def python_spec(text: str, where: str) -> Any:
     """
     try:
         tree = ast.parse(text)
+    except (RecursionError, MemoryError):
+        msg = f"{where}: nested too deep for Python's parser"
+        raise ConfigError(msg) from None
     except SyntaxError as exc:
         msg = f"{where}: Python syntax error ({exc.msg}, line {exc.lineno})"
         raise ConfigError(msg) from None

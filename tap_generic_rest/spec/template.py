@@ -4,6 +4,11 @@ A template is parsed with :mod:`ast` into a tiny expression tree and evaluated b
 walker that knows four things: the name ``response`` (the decoded body), ``.get(key)``
 and ``.get(key, default)`` on a mapping, ``[key]`` subscripts, and ``not``. Defaults are
 literals. Nothing is ever passed to ``eval``.
+
+A template is short and shallow: one longer than :data:`MAX_TEMPLATE_CHARS` or nested
+deeper than :data:`MAX_TEMPLATE_DEPTH` (``not not not ...``, ``.get(...)`` chained, a
+nested default) is refused naming its key, before Python's parser or the walker
+could run out of stack or memory on it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,18 @@ if TYPE_CHECKING:
     import requests
 
 _TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
+#: Longest template read (the seeds' are under a hundred characters).
+MAX_TEMPLATE_CHARS = 1000
+#: Deepest nesting of a template's expression: ``not``, ``.get``, ``[...]`` and literals.
+MAX_TEMPLATE_DEPTH = 32
 
 
 class TemplateError(ValueError):
     """A template uses something the interpreter does not read."""
+
+
+class _TooDeepError(ValueError):
+    """A template nests past :data:`MAX_TEMPLATE_DEPTH`."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +89,14 @@ def compile_template(text: str, where: str) -> Template:
         msg = f"{where}: expected a template '{{{{ response.get(...) }}}}'"
         raise ConfigError(msg)
     expression = match.group(1).strip()
+    if len(expression) > MAX_TEMPLATE_CHARS:
+        msg = f"{where}: the template is longer than {MAX_TEMPLATE_CHARS} characters"
+        raise ConfigError(msg)
     try:
         tree = _build(ast.parse(expression, mode="eval").body)
+    except (RecursionError, MemoryError, _TooDeepError):
+        msg = f"{where}: the template nests more than {MAX_TEMPLATE_DEPTH} levels deep"
+        raise ConfigError(msg) from None
     except SyntaxError as exc:
         msg = f"{where}: the template is not a valid expression ({exc.msg})"
         raise ConfigError(msg) from None
@@ -87,30 +106,38 @@ def compile_template(text: str, where: str) -> Template:
     return Template(expression, tree)
 
 
-def _build(node: ast.expr) -> Any:
+def _build(node: ast.expr, depth: int = 1) -> Any:
+    if depth > MAX_TEMPLATE_DEPTH:
+        raise _TooDeepError
     if isinstance(node, ast.Name):
         if node.id != "response":
             raise TemplateError(f"the name '{node.id}'")
         return _Response()
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return _Not(_build(node.operand))
+        return _Not(_build(node.operand, depth + 1))
     if isinstance(node, ast.Subscript):
-        return _Get(_build(node.value), _constant(node.slice))
+        return _Get(_build(node.value, depth + 1), _constant(node.slice, depth))
     if isinstance(node, ast.Call):
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "get") or node.keywords:
             raise TemplateError("a call other than .get(key[, default])")
         if len(node.args) not in (1, 2):
             raise TemplateError(".get with other than one or two arguments")
-        default = _constant(node.args[1]) if len(node.args) == 2 else None
-        return _Get(_build(func.value), _constant(node.args[0]), default)
+        default = _constant(node.args[1], depth) if len(node.args) == 2 else None
+        return _Get(_build(func.value, depth + 1), _constant(node.args[0], depth), default)
     if isinstance(node, ast.Constant | ast.Dict | ast.List):
-        return _Literal(_constant(node))
+        return _Literal(_constant(node, depth))
     raise TemplateError(f"a {type(node).__name__} expression")
 
 
-def _constant(node: ast.expr) -> Any:
+def _constant(node: ast.expr, depth: int) -> Any:
     """A literal key or default: a constant, or an empty-or-literal dict or list."""
+    nested: list[tuple[ast.AST, int]] = [(node, depth)]
+    while nested:  # literal_eval recurses: its depth is bounded first
+        part, level = nested.pop()
+        if level > MAX_TEMPLATE_DEPTH:
+            raise _TooDeepError
+        nested.extend((child, level + 1) for child in ast.iter_child_nodes(part))
     try:
         return ast.literal_eval(node)
     except ValueError:

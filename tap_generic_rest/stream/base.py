@@ -390,7 +390,18 @@ class GenericRestStream(WideningStream):
         """The SDK's record loop, or the same loop a page at a time where it may (page_loop)."""
         if write_messages and self.selected and not page_loop.obstacle(self):
             return page_loop.sync_by_page(self, context)
-        return super()._sync_records(context, write_messages=write_messages)
+        records = super()._sync_records(context, write_messages=write_messages)
+        if write_messages or self.watch_paginator is not None:  # written, or a probe
+            return records
+        return self._counted(records)  # batch_config: the records go into batch files
+
+    def _counted(
+        self, records: Generator[dict[str, Any], Any, Any]
+    ) -> Generator[dict[str, Any], Any, Any]:
+        """``records``, each counted as written for the run summary (batch messages)."""
+        for record in records:
+            self.stats.records += 1
+            yield record
 
     def post_process_page(
         self, records: list[dict[str, Any]], context: Context | None
@@ -398,7 +409,9 @@ class GenericRestStream(WideningStream):
         """``post_process`` over a page: the records it keeps, in order."""
         if type(self).post_process is GenericRestStream.post_process:  # the filter alone
             keep = self.record_filter
-            return records if keep is None else list(filter(keep, records))
+            if keep is None or self.page_is_all_new(records):
+                return records
+            return list(filter(keep, records))
         kept = map(self.post_process, records, repeat(context))
         return [record for record in kept if record is not None]
 
@@ -414,14 +427,29 @@ class GenericRestStream(WideningStream):
                 self._write_record_message(record)
                 self._increment_stream_state(record, context=context)
             return
-        self.stats.records += len(records)
         if self._schema_held:
             self._release_schema()
         conform = self._to_conform
         if self._partitioned:  # the partition's keys were added since the page was checked
             conform = conform | {id(r) for r in records if self._record_check(r) & CONFORM}
+        before = self._records_written()
         self.record_emitter.write_page(records, conform, super()._write_record_message)
+        self._count_written(before, len(records))
         self.state_manager.is_flushed = False
+
+    def _records_written(self) -> int | None:
+        """RECORD messages the tap's writer wrote so far (None: another writer)."""
+        writer = self._tap.message_writer
+        return writer.records_written if isinstance(writer, FastSingerWriter) else None
+
+    def _count_written(self, before: int | None, records: int) -> None:
+        """Count for the run summary what was written since ``before``.
+
+        A stream map may drop records or copy them; with another writer than the
+        tap's, the ``records`` handed to it count.
+        """
+        after = self._records_written()
+        self.stats.records += records if before is None or after is None else after - before
 
     @override
     def generate_child_contexts(
@@ -446,13 +474,14 @@ class GenericRestStream(WideningStream):
     @override
     def _write_record_message(self, record: dict[str, Any]) -> None:
         """Write the record through the fast path, or the SDK's when it cannot be exact."""
-        self.stats.records += 1
         if self._schema_held:
             self._release_schema()
         conform = id(record) in self._to_conform
         if self._partitioned and not conform:  # the SDK added the partition's keys since
             conform = bool(self._record_check(record) & CONFORM)
+        before = self._records_written()
         if self.record_emitter.write(record, conform=conform):
             self.state_manager.is_flushed = False
         else:
             super()._write_record_message(record)
+        self._count_written(before, 1)

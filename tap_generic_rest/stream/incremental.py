@@ -12,17 +12,20 @@ without the lookups the SDK repeats for every record.
 from __future__ import annotations
 
 import operator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import RESTStream
+from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS, increment_state
 from singer_sdk.helpers._typing import to_json_compatible
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_generic_rest.errors import InputFileError
+from tap_generic_rest.errors import InputFileError, ResponseShapeError
 from tap_generic_rest.http.body import json_body
 from tap_generic_rest.stream.replication import STATE_EVERY, Incremental, ReadWindow, to_moment
 
@@ -50,8 +53,17 @@ class IncrementalStream(RESTStream[Any]):
         super().__init__(**kwargs)
         #: What this run reads; None for a full-table run. Set before the first request.
         self.window: ReadWindow | None = None
+        #: The stream's bookmark as the run started (STATE goes back to it on a sort error).
+        self._started_at: dict[str, Any] = {}
+        #: The kind of value the bookmark compares with, and the other kinds the key held.
+        self._key_kind: str | None = None
+        self._odd_kinds: set[str] = set()
+        #: Records the server sent from before the bookmark although the request filtered.
+        self._unfiltered = 0
         #: Drops records changed before the window where the API cannot filter; None: keep all.
         self.record_filter: Callable[[Mapping[str, Any]], bool] | None = None
+        #: The filter the window set (the spec's own may wrap it).
+        self._window_filter: Callable[[Mapping[str, Any]], bool] | None = None
         self._bookmark_gate: Callable[[Mapping[str, Any]], bool] | None = None
         self._bookmarks: dict[str, Any] | None = None
         self._sorted = False
@@ -112,10 +124,14 @@ class IncrementalStream(RESTStream[Any]):
         )
         start = to_moment(value, numbers)
         if value is not None and start is None:
-            msg = f"--state: the bookmark of stream '{self.name}' ({key}) is not a time: {value!r}"
-            raise InputFileError(msg)
+            raise InputFileError(self._not_a_time(value))
         lookback = float(self.config.get("lookback_seconds") or 0)
-        since = start - timedelta(seconds=lookback) if start is not None else None
+        since = None
+        if start is not None:
+            try:
+                since = start - timedelta(seconds=lookback)
+            except OverflowError:  # before year 1: everything
+                since = datetime.min.replace(tzinfo=timezone.utc)
         end = to_moment(self.config.get("end_date"))
         return ReadWindow(key, since, start, self._spec, numbers, end)
 
@@ -128,19 +144,156 @@ class IncrementalStream(RESTStream[Any]):
         """
         return bool(self.config.get("end_date"))
 
+    def _not_a_time(self, value: Any) -> str:
+        """The one line for a bookmark the stream cannot start from."""
+        msg = (
+            f"--state: the bookmark of stream '{self.name}' ({self.replication_key}) "
+            f"is not a time: {value!r}"
+        )
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            unit = "milliseconds" if self.key_numbers == "epoch_ms" else "seconds"
+            msg += f" (numbers are read as epoch {unit}; write the bookmark as ISO 8601)"
+        return msg
+
+    def judge_bookmark(self, value: Any, now: datetime) -> str | None:
+        """Check a bookmark of the --state file before any request (config/state_checks.py).
+
+        Raises :class:`InputFileError` for one the stream cannot start from; returns a
+        warning for one after ``now`` (the stream would read nothing until then).
+        """
+        key = self.replication_key
+        if self.replication_method != REPLICATION_INCREMENTAL or not key:
+            return None
+        moment = to_moment(value, self.key_numbers)
+        if moment is None:
+            raise InputFileError(self._not_a_time(value))
+        # A number may be a counter, not a time, where no spec says the key is one.
+        if moment <= now or (self._spec is None and not isinstance(value, str)):
+            return None
+        return (
+            f"--state: the bookmark of stream '{self.name}' ({key}) is {value!r}, later than "
+            f"the run's clock ({now.strftime('%Y-%m-%dT%H:%M:%SZ')}): the stream reads only "
+            "what changes after it; check the state and the clock"
+        )
+
     def begin_window(self, context: Context | None) -> None:
         """Decide the run's window (after the SDK wrote its starting value, before requests)."""
         window = self.window = self.read_window(context)
         if window is None:
             self.record_filter = self._bookmark_gate = self._bookmarks = None
             return
-        self.record_filter = window.keeps if window.needs_filter else None
+        self.record_filter = None
+        if window.since is not None or window.end is not None:
+            # Also where the API filters the start: a server may ignore the filter.
+            self.record_filter = self._counting(window) if window.filtered else window.keeps
+        self._window_filter = self.record_filter
         since, start = window.since, window.start
         lookback = since is not None and start is not None and since < start
         self._bookmark_gate = window.moves_bookmark if lookback else None
         self._bookmarks = self.state_manager.get_context_state(context)
         self._sorted = self.is_sorted and self.state_partitioning_keys is None  # as the SDK
         self._check_sorted = self.check_sorted
+        self._started_at = dict(self._bookmarks)
+        # A sorted stream compares each value with the bookmark it starts from; an unsorted
+        # one only values of this run (the SDK's progress markers): the schema's kind wins.
+        marked = _kind(self._bookmarks.get("replication_key_value"))
+        declared = self._schema_kind()
+        self._key_kind = (marked or declared) if self._sorted else (declared or marked)
+
+    def page_is_all_new(self, records: list[dict[str, Any]]) -> bool:
+        """Whether a page of a filtered stream holds nothing from before the window, at once.
+
+        The usual page where the API filters: key values that are ISO 8601 strings of one
+        width in UTC compare as text, so the earliest is found without parsing each; the
+        record filter runs record by record only on a page where that does not hold.
+        """
+        window = self.window
+        key = self.replication_key
+        if window is None or not window.filtered or window.since is None or key is None:
+            return False
+        if window.end is not None or self.record_filter is not self._window_filter:
+            return False  # an end bound, or a filter of the spec's own around the window's
+        try:
+            values = list(map(itemgetter(key), records))
+            earliest = min(values)  # a TypeError for null or mixed kinds
+            widths = set(map(len, values))
+        except (KeyError, TypeError, ValueError):
+            return False
+        if not isinstance(earliest, str) or len(widths) != 1:
+            return False
+        width = widths.pop()
+        if set("".join(values)[width - 1 :: width]) != {"Z"}:  # every value in UTC
+            return False
+        moment = to_moment(earliest, window.numbers)
+        return moment is not None and moment >= window.since
+
+    def _counting(self, window: ReadWindow) -> Callable[..., bool]:
+        """The window's filter, counting what it drops before the start the API was asked for.
+
+        Those the server sent although asked not to (it ignored its filter); records past
+        ``end_date`` are not counted.
+        """
+        keeps, end = window.keeps, window.end
+
+        def keep(record: Mapping[str, Any]) -> bool:
+            if keeps(record):
+                return True
+            moment = to_moment(record.get(window.key), window.numbers) if end else None
+            if moment is None or moment < end:  # type: ignore[operator]
+                self._unfiltered += 1
+            return False
+
+        return keep
+
+    def _schema_kind(self) -> str | None:
+        """The JSON kind the schema gives the replication key, when it gives one."""
+        prop = self.schema.get("properties", {}).get(self.replication_key or "", {})
+        types = prop.get("type", [])
+        kinds = {_SCHEMA_KINDS.get(t) for t in ([types] if isinstance(types, str) else types)}
+        kinds.discard(None)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def _comparable(self, rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        """The rows whose key value compares with the bookmark's; the others are noted.
+
+        The bookmark takes the kind of the schema's type (else of its first value);
+        a record whose value is of another kind is emitted, never compared.
+        """
+        # The kinds of the values' types (a few types, however many rows), at C speed.
+        types = set(map(type, map(itemgetter(key), rows)))
+        kinds = {kind for kind in map(_kind_of_type, types) if kind is not None}
+        if self._key_kind is None:
+            self._key_kind = _kind(rows[0][key])
+        if kinds <= {self._key_kind}:
+            return rows
+        self._odd_kinds |= kinds - {self._key_kind}
+        return [row for row in rows if _kind(row[key]) == self._key_kind]
+
+    @override
+    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+        """The SDK's end of a stream (or partition), with what the run found odd, said once."""
+        if self._odd_kinds:
+            self.logger.warning(
+                "stream '%s': field '%s' (the replication key) also holds %s values, which do "
+                "not compare with its %s values: those records were emitted, and the bookmark "
+                "advanced by the %s values only",
+                self.name,
+                self.replication_key,
+                " and ".join(sorted(self._odd_kinds)),
+                self._key_kind,
+                self._key_kind,
+            )
+            self._odd_kinds = set()
+        if self._unfiltered:
+            self.logger.warning(
+                "stream '%s': the server sent %d records changed before the bookmark although "
+                "the request asked only for newer ones; they were dropped, as for an API that "
+                "cannot filter",
+                self.name,
+                self._unfiltered,
+            )
+            self._unfiltered = 0
+        super()._finalize_state(state)
 
     def change_params(self) -> dict[str, str]:
         """Query parameters that ask the API for what changed (empty: everything)."""
@@ -181,6 +334,7 @@ class IncrementalStream(RESTStream[Any]):
         rows = [record for record in records if record.get(key) is not None]
         if self._bookmark_gate is not None:
             rows = list(filter(self._bookmark_gate, rows))
+        rows = self._comparable(rows, key) if rows else rows
         if not rows:
             return True
         values = [row[key] for row in rows]
@@ -215,19 +369,39 @@ class IncrementalStream(RESTStream[Any]):
             return
         if self._bookmark_gate is not None and not self._bookmark_gate(latest_record):
             return
-        self._advance_to(bookmarks, key, latest_record)
+        if self._comparable([latest_record], key):
+            self._advance_to(bookmarks, key, latest_record)
 
     def _advance_to(self, bookmarks: dict[str, Any], key: str, record: dict[str, Any]) -> None:
-        """The SDK's own bookkeeping for ``record``, on the run's state dict."""
+        """The SDK's own bookkeeping for ``record``, on the run's state dict.
+
+        A sorted stream whose server breaks the order fails in one line; its STATE
+        goes back to the bookmark the run started from, which passes no record the
+        server has still to send.
+        """
         if not self._sorted and PROGRESS_MARKERS not in bookmarks:
             self._hold_bookmark(bookmarks, key)
-        increment_state(
-            bookmarks,
-            replication_key=key,
-            latest_record=record,
-            is_sorted=self._sorted,
-            check_sorted=self._check_sorted,
-        )
+        try:
+            increment_state(
+                bookmarks,
+                replication_key=key,
+                latest_record=record,
+                is_sorted=self._sorted,
+                check_sorted=self._check_sorted,
+            )
+        except InvalidStreamSortException:
+            reached = bookmarks.get("replication_key_value")
+            bookmarks.clear()
+            bookmarks.update(self._started_at)
+            self.state_manager.is_flushed = False
+            self._write_state_message()
+            msg = (
+                f"stream '{self.name}': the server sent records out of order by '{key}' "
+                f"({record[key]!r} after {reached!r}) although the stream asks for them "
+                f"sorted; the run stops, and STATE keeps the bookmark it started from "
+                f"({self._started_at.get('replication_key_value')!r})"
+            )
+            raise SortOrderError(msg) from None
 
     def _hold_bookmark(self, bookmarks: dict[str, Any], key: str) -> None:
         """Start an unsorted stream's progress markers, and say once what they mean.
@@ -250,3 +424,32 @@ class IncrementalStream(RESTStream[Any]):
             self.name,
             key,
         )
+
+
+#: JSON Schema types as the kinds of value that compare with each other.
+_SCHEMA_KINDS = {"string": "string", "integer": "number", "number": "number"}
+
+
+def _kind(value: Any) -> str | None:
+    """``"number"``, ``"string"``, ``"boolean"``...: values of one kind compare; None for null."""
+    return _kind_of_type(type(value))
+
+
+def _kind_of_type(kind: type) -> str | None:
+    """The kind of the values of type ``kind`` (None for null)."""
+    if kind is type(None):
+        return None
+    if issubclass(kind, bool):
+        return "boolean"
+    if issubclass(kind, int | float | Decimal):
+        return "number"
+    if issubclass(kind, str):
+        return "string"
+    return kind.__name__
+
+
+class SortOrderError(ResponseShapeError, InvalidStreamSortException):
+    """A sorted stream's server sent a record out of order: one line, never retried.
+
+    Still the SDK's sort exception, for whatever catches that.
+    """

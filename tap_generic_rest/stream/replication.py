@@ -51,8 +51,7 @@ def to_moment(value: Any, numbers: TimeFormat = "epoch_s") -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if numbers == "epoch_ms" else value
-        return _EPOCH + timedelta(seconds=seconds)
+        return _from_epoch(value / 1000 if numbers == "epoch_ms" else value)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, str):
@@ -90,6 +89,14 @@ def _before(value: Any, bound: Any) -> bool | None:
 
 def _both_numbers(a: Any, b: Any) -> bool:
     return all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    """Epoch seconds as a datetime; None past year 9999 (epoch ms read as s) or for NaN."""
+    try:
+        return _EPOCH + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
 
 
 def format_moment(moment: datetime, fmt: TimeFormat) -> str:
@@ -216,19 +223,18 @@ class ReadWindow:
             return dict(self.spec.params)
         return self.spec.filter_params(self.since)
 
-    @property
-    def needs_filter(self) -> bool:
-        """Whether the tap must drop records itself (the API filters neither bound)."""
-        return self.end is not None or (self.since is not None and not self.filtered)
-
     def keeps(self, record: Mapping[str, Any]) -> bool:
-        """Whether a record read is emitted: changed from ``since`` up to ``end`` (or undated)."""
+        """Whether a record read is emitted: changed from ``since`` to before ``end``, or undated.
+
+        Also where the API filters: a server that ignores the filter sends older
+        records, dropped here as for an API that cannot filter.
+        """
         moment = to_moment(record.get(self.key), self.numbers)
         if moment is None:
             return True
         if self.end is not None and moment >= self.end:
             return False
-        return self.since is None or self.filtered or moment >= self.since
+        return self.since is None or moment >= self.since
 
     def moves_bookmark(self, record: Mapping[str, Any]) -> bool:
         """Whether a record may advance the bookmark.
