@@ -171,7 +171,7 @@ def parse_accounts(data: Any, path: Path) -> Accounts:
         target_config=target_config,
         state_backend=state_backend,
         project=project,
-        meltano=_text(data, "meltano", where, default="meltano"),
+        meltano=_executable(_text(data, "meltano", where, default="meltano"), base),
         extractor=extractor,
         environment=data.get("environment") and _text(data, "environment", where),
         pools=pools,
@@ -289,6 +289,13 @@ def _sensitive_settings(meltano_yml: Path) -> dict[str, set[str]]:
         if parent in declared:
             declared[str(plugin.get("name"))] |= declared[parent]
     return declared
+
+
+def _executable(value: str, base: Path) -> str:
+    """A name is looked up on PATH; a path is relative to the accounts file."""
+    if "/" not in value:
+        return value
+    return str((base / Path(value).expanduser()).resolve())
 
 
 def _config(value: Any, where: str) -> dict[str, Any]:
