@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,8 @@ def test_pools_are_configurable_per_asset(tmp_path: Path) -> None:
         (accounts_data(accounts=[]), "accounts: a list of at least one account"),
         (accounts_data(pools={"jira": "x"}), "pools.jira"),
         (accounts_data(backfill_start="June"), "backfill_start: a date"),
+        (accounts_data(environment=""), "environment: a non-empty string"),
+        (accounts_data(state_backend="systemdb"), "state_backend: systemdb is one machine's"),
     ],
 )
 def test_a_bad_accounts_file_is_refused_in_one_line(
@@ -177,6 +180,7 @@ def test_a_partition_runs_meltano_with_its_own_settings_and_state_id(tmp_path: P
     assert invocation.command == [
         "/opt/meltano/bin/meltano",
         "--log-format=json",
+        "--environment=dev",
         "run",
         "--state-id-suffix",
         "oncall.globex-eu",
@@ -301,3 +305,125 @@ def test_defs_is_built_on_first_access(tmp_path: Path, monkeypatch: pytest.Monke
         assert isinstance(orchestrate.defs, dg.Definitions)
     finally:
         load_definitions.cache_clear()
+
+
+# --- a stand-in for Meltano: the pool, retries and failure lines without a real run --------
+
+FAKE_MELTANO = """#!{python}
+import json, os, sys, time
+suffix = sys.argv[sys.argv.index("--state-id-suffix") + 1]
+with open(os.environ["FAKE_MELTANO_LOG"], "a") as log:
+    log.write(f"start {{suffix}} {{time.time()}}\\n")
+def line(event, level="info", tap=True):
+    record = {{"event": event, "level": level}}
+    if tap:
+        record.update(string_id="tap-generic-rest", producer=True)
+    print(json.dumps(record), flush=True)
+line("summary: stream 'alerts': 3 records, 1 page, 2 requests, 1 retry, 0.10 s")
+line("stream 'alerts': fields not in x.json are passed through undeclared: extra", "warning")
+time.sleep(float(os.environ.get("FAKE_MELTANO_SECONDS", "0")))
+with open(os.environ["FAKE_MELTANO_LOG"], "a") as log:
+    log.write(f"stop {{suffix}} {{time.time()}}\\n")
+code = int(os.environ.get("FAKE_MELTANO_EXIT", "0"))
+if code:
+    line("Block run completed", "error", tap=False)
+sys.exit(code)
+"""
+
+
+@pytest.fixture
+def fake_meltano(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    script = tmp_path / "meltano"
+    script.write_text(FAKE_MELTANO.format(python=sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setenv("FAKE_MELTANO_LOG", str(tmp_path / "runs.log"))
+    for name, value in ENV.items():
+        if name != "PATH" and not name.startswith(("TAP_", "TARGET_")):
+            monkeypatch.setenv(name, value)
+    path = write(tmp_path, accounts_data(meltano=str(script)))
+    monkeypatch.setenv(ACCOUNTS_ENV, str(path))
+    load_definitions.cache_clear()
+    yield tmp_path / "runs.log"
+    load_definitions.cache_clear()
+
+
+def materialize_oncall(partition: str) -> Any:
+    defs = load_definitions()
+    with dg.DagsterInstance.ephemeral() as instance:
+        return dg.materialize(
+            [defs.resolve_assets_def("oncall")],
+            partition_key=partition,
+            instance=instance,
+            raise_on_error=False,
+        )
+
+
+def test_metadata_and_failures_come_from_the_runs_lines(
+    fake_meltano: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = materialize_oncall("acme")
+    assert result.success
+    (shown,) = result.asset_materializations_for_node("oncall")
+    values = {key: value.value for key, value in shown.metadata.items()}
+    assert values["records"] == 3
+    assert values["retries"] == 1
+    assert values["records_by_stream"] == {"alerts": 3}
+    assert "passed through undeclared" in values["warnings"]
+    assert values["state_id"] == "dev:tap-generic-rest-to-target-postgres:oncall.acme"
+
+    monkeypatch.setenv("FAKE_MELTANO_EXIT", "1")
+    failed = materialize_oncall("acme")
+    (failure,) = [e for e in failed.all_events if e.event_type_value == "STEP_FAILURE"]
+    # No line of the tap's: Meltano's last error line says what failed.
+    assert failure.event_specific_data.user_failure_data.description == (
+        "meltano run failed: Block run completed"
+    )
+
+    monkeypatch.delenv("ACME_TOKEN")
+    failed = materialize_oncall("acme")
+    (failure,) = [e for e in failed.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.event_specific_data.user_failure_data.description.endswith(
+        "account 'acme' of 'oncall': config.api_token: environment variable ACME_TOKEN is not set"
+    )
+
+
+def live_job() -> Any:
+    return load_definitions().resolve_job_def("oncall_job")
+
+
+def test_runs_of_one_vendor_wait_for_its_pool(fake_meltano: Path, tmp_path: Path) -> None:
+    """A limit of 1 on the pool: two accounts' runs started together run one after the other."""
+    import threading
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
+        instance.event_log_storage.set_concurrency_slots("vendor-oncall", 1)
+        results: list[Any] = []
+
+        def run(partition: str) -> None:
+            results.append(
+                dg.execute_job(
+                    dg.reconstructable(live_job),
+                    instance=instance,
+                    tags={"dagster/partition": partition},
+                    raise_on_error=False,
+                )
+            )
+
+        threads = [threading.Thread(target=run, args=(p,)) for p in ("acme", "globex-eu")]
+        os.environ["FAKE_MELTANO_SECONDS"] = "2"
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=300)
+        finally:
+            del os.environ["FAKE_MELTANO_SECONDS"]
+    assert [r.success for r in results] == [True, True]
+    times = {}
+    for line in fake_meltano.read_text().splitlines():
+        what, suffix, moment = line.split()
+        times[what, suffix] = float(moment)
+    first, second = sorted(("oncall.acme", "oncall.globex-eu"), key=lambda s: times["start", s])
+    assert times["start", second] >= times["stop", first]

@@ -77,10 +77,15 @@ class Accounts:
     project: Path
     meltano: str
     extractor: str
-    environment: str | None
+    environment: str  # Meltano's: part of every state id
     pools: Mapping[str, str]
     backfill_start: date
-    secrets: frozenset[str] = field(default=frozenset())  # names of credential settings
+    secrets: frozenset[str] = field(default=frozenset())  # the tap's credential settings
+    target_secrets: frozenset[str] = field(default=frozenset())  # the target's
+
+    def is_target_secret(self, setting: str) -> bool:
+        """Whether a setting of the target holds a credential (masked in every line)."""
+        return setting in self.target_secrets or bool(CREDENTIAL_NAME.search(setting))
 
     def assets(self) -> dict[str, list[Account]]:
         """The accounts of each asset, in file order."""
@@ -132,7 +137,7 @@ def parse_accounts(data: Any, path: Path) -> Accounts:
     project = (base / _text(data, "project", where, default=".")).resolve()
     if not (project / "meltano.yml").is_file():
         raise AccountsError(f"{where}: project: no meltano.yml in {project}")
-    sensitive = _sensitive_settings(project / "meltano.yml")
+    sensitive, default_environment = _project(project / "meltano.yml")
     target = data.get("target")
     if not isinstance(target, dict) or not isinstance(target.get("plugin"), str):
         raise AccountsError(f"{where}: target: needs a plugin (a loader of meltano.yml)")
@@ -142,6 +147,11 @@ def parse_accounts(data: Any, path: Path) -> Accounts:
         target_config, sensitive.get(target["plugin"], set()), f"{where}: target.config"
     )
     state_backend = _text(data, "state_backend", where)
+    if state_backend.strip().lower() == "systemdb":
+        raise AccountsError(
+            f"{where}: state_backend: systemdb is one machine's SQLite file; give a backend "
+            "every worker shares (s3://, gs://, azure://, postgresql://, or file:// on one machine)"
+        )
     _refuse_literal_uri_password(state_backend, f"{where}: state_backend")
     extractor = _text(data, "extractor", where, default="tap-generic-rest")
     tap_secrets = set(SECRET_SETTINGS) | sensitive.get(extractor, set())
@@ -173,10 +183,11 @@ def parse_accounts(data: Any, path: Path) -> Accounts:
         project=project,
         meltano=_executable(_text(data, "meltano", where, default="meltano"), base),
         extractor=extractor,
-        environment=data.get("environment") and _text(data, "environment", where),
+        environment=_environment(data, default_environment, where),
         pools=pools,
         backfill_start=start,
         secrets=frozenset(tap_secrets),
+        target_secrets=frozenset(sensitive.get(target["plugin"], set())),
     )
 
 
@@ -264,8 +275,20 @@ def _refuse_literal_uri_password(uri: str, where: str) -> None:
         )
 
 
-def _sensitive_settings(meltano_yml: Path) -> dict[str, set[str]]:
-    """Per plugin of ``meltano.yml``, the settings it marks sensitive (``kind: password``)."""
+def _environment(data: Mapping[str, Any], default: str | None, where: str) -> str:
+    """The file's Meltano environment, else the project's default: state ids need one."""
+    if "environment" in data:
+        return _text(data, "environment", where)
+    if not default:
+        raise AccountsError(
+            f"{where}: environment: the Meltano project has no default_environment; name one "
+            "(meltano run keeps state only within an environment)"
+        )
+    return default
+
+
+def _project(meltano_yml: Path) -> tuple[dict[str, set[str]], str | None]:
+    """The sensitive settings of each plugin of ``meltano.yml``, and its default environment."""
     try:
         project = yaml.safe_load(meltano_yml.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
@@ -288,7 +311,8 @@ def _sensitive_settings(meltano_yml: Path) -> dict[str, set[str]]:
         parent = str(plugin.get("inherit_from"))
         if parent in declared:
             declared[str(plugin.get("name"))] |= declared[parent]
-    return declared
+    default = project.get("default_environment")
+    return declared, str(default) if default else None
 
 
 def _executable(value: str, base: Path) -> str:

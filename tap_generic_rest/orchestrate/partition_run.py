@@ -12,26 +12,27 @@ Each line of the run is masked, handed to ``log`` and read into a :class:`RunRep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import yaml
 
 from tap_generic_rest.errors import TapError
 from tap_generic_rest.redact import Redactor
 from tap_generic_rest.tap import TapGenericRest
 
-from .accounts import CREDENTIAL_NAME, AccountsError, resolve
+from .accounts import AccountsError, resolve
 from .run_report import RunReport
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from .accounts import Account, Accounts
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 INTERRUPTED = (130, 143, -signal.SIGINT, -signal.SIGTERM)
 #: Seconds a stopped run has to write its last state before it is killed.
 STOP_GRACE = 30
+#: What each run keeps of its own in ``.meltano`` (with its system database, ``meltano.db``).
+OWN_ENTRIES = frozenset({"run", "logs"})
 
 
 @dataclass(frozen=True)
@@ -137,21 +140,18 @@ def plan(
         }
     )
     suffix = account.state_suffix(window.day.isoformat() if window else None)
-    command = [accounts.meltano, "--log-format=json"]
-    if accounts.environment:
-        command.append(f"--environment={accounts.environment}")
+    command = [accounts.meltano, "--log-format=json", f"--environment={accounts.environment}"]
     command += ["run", "--state-id-suffix", suffix]
     if full_refresh:
         command.append("--full-refresh")
     command += [accounts.extractor, accounts.target]
     secrets = [str(tap_config[k]) for k in accounts.secrets if tap_config.get(k)]
-    secrets += [str(v) for k, v in target_config.items() if v and k in _credential_keys(accounts)]
-    environment = accounts.environment or _default_environment(accounts)
+    secrets += [str(v) for k, v in target_config.items() if v and accounts.is_target_secret(k)]
     return Invocation(
         command=command,
         env=env,
         cwd=str(accounts.project),
-        state_id=f"{environment}:{accounts.extractor}-to-{accounts.target}:{suffix}",
+        state_id=f"{accounts.environment}:{accounts.extractor}-to-{accounts.target}:{suffix}",
         secrets=tuple(secrets + _uri_secrets(state_backend)),
     )
 
@@ -192,16 +192,19 @@ def run(invocation: Invocation, extractor: str, log: Callable[[str], None]) -> O
     redactor = Redactor()
     redactor.add(*invocation.secrets)
     report = RunReport(extractor=extractor)
-    with subprocess.Popen(  # noqa: S603 - the command is ours, the executable is configured
-        invocation.command,
-        cwd=invocation.cwd,
-        env=invocation.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    ) as process:
+    with (
+        own_system_dir(Path(invocation.cwd)) as system_dir,
+        subprocess.Popen(  # noqa: S603 - the command is ours, the executable is configured
+            invocation.command,
+            cwd=invocation.cwd,
+            env={**invocation.env, "MELTANO_SYS_DIR_ROOT": str(system_dir)},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as process,
+    ):
         try:
             assert process.stdout is not None
             for line in process.stdout:
@@ -215,6 +218,25 @@ def run(invocation: Invocation, extractor: str, log: Callable[[str], None]) -> O
                 process.kill()
             raise
     return Outcome(invocation, returncode, report)
+
+
+@contextlib.contextmanager
+def own_system_dir(project: Path) -> Iterator[Path]:
+    """A ``.meltano`` folder of this run's own, holding the project's installed plugins.
+
+    Meltano writes each plugin's config and catalog into ``.meltano/run/<plugin>/``: two runs
+    of one plugin in one project at once would overwrite each other's. Here each run gets a
+    fresh folder (its ``run/``, ``logs/`` and system database, removed afterwards) in which
+    every other entry of the project's ``.meltano`` (the plugins' virtualenvs) is a link.
+    """
+    shared = project / ".meltano"
+    with tempfile.TemporaryDirectory(prefix="tap-generic-rest-meltano-") as folder:
+        own = Path(folder)
+        if shared.is_dir():
+            for entry in shared.iterdir():
+                if entry.name not in OWN_ENTRIES and not entry.name.startswith("meltano.db"):
+                    (own / entry.name).symlink_to(entry)
+        yield own
 
 
 def run_partition(
@@ -238,19 +260,9 @@ def run_partition(
         ) from None
 
 
-def _credential_keys(accounts: Accounts) -> set[str]:
-    return {k for k in accounts.target_config if CREDENTIAL_NAME.search(k)}
-
-
 def _uri_secrets(uri: str) -> list[str]:
     try:
         password = urlsplit(uri).password
     except ValueError:
         return []
     return [password] if password else []
-
-
-def _default_environment(accounts: Accounts) -> str:
-    """The project's ``default_environment`` (part of every state id)."""
-    project = yaml.safe_load((accounts.project / "meltano.yml").read_text(encoding="utf-8"))
-    return str((project or {}).get("default_environment") or "")
