@@ -2,15 +2,17 @@
 
 Two sandbox APIs (different seeds, so different records) are two accounts of ``oncall``; each
 partition is a real ``meltano run`` into PostgreSQL (``PG_DSN``), each account into its own
-fresh schema (dropped afterwards), with Meltano's state on a ``file://`` backend in tmp (never
-the project's ``.meltano``). Dagster runs on an ephemeral instance (``materialize``), and the
-backfill on a tmp persistent one, as the multiprocess executor needs.
+fresh schema (dropped afterwards). Meltano's state goes to a tmp backend, never the project's
+``.meltano``: PostgreSQL (the system database in a tmp schema) where many workers would share
+it, a ``file://`` folder in tmp for the backfill. Dagster runs on an ephemeral instance
+(``materialize``), the backfill on a tmp persistent one, as the multiprocess executor needs.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,23 +269,29 @@ def test_a_three_day_backfill_on_the_multiprocess_executor_loads_each_record_onc
     home = tmp_path / "dagster_home"
     home.mkdir()
     with dg.DagsterInstance.local_temp(str(home)) as instance:
-        for full_refresh in (False, True):  # the range twice: the second reads it all again
-            for day in DAYS:
-                key = dg.MultiPartitionKey({"account": "acme", "day": day})
-                result = dg.execute_job(
-                    dg.reconstructable(backfill_job),
-                    instance=instance,
-                    tags=job.partitions_def.get_tags_for_partition_key(key),
-                    run_config={"ops": {"oncall_day": {"config": {"full_refresh": full_refresh}}}},
-                    raise_on_error=False,
-                )
-                assert result.success, day
-                (observation,) = [
-                    e.event_specific_data.asset_observation
-                    for e in result.all_events
-                    if e.event_type_value == "ASSET_OBSERVATION"
-                ]
-                by_stream = observation.metadata["records_by_stream"].value
+
+        def run_day(day: str, full_refresh: bool) -> dict[str, int]:
+            key = dg.MultiPartitionKey({"account": "acme", "day": day})
+            result = dg.execute_job(
+                dg.reconstructable(backfill_job),
+                instance=instance,
+                tags=job.partitions_def.get_tags_for_partition_key(key),
+                run_config={"ops": {"oncall_day": {"config": {"full_refresh": full_refresh}}}},
+                raise_on_error=False,
+            )
+            assert result.success, day
+            (observation,) = [
+                e.event_specific_data.asset_observation
+                for e in result.all_events
+                if e.event_type_value == "ASSET_OBSERVATION"
+            ]
+            return observation.metadata["records_by_stream"].value
+
+        # The three days at once, as workers run them; then the range again, read whole.
+        for full_refresh in (False, True):
+            with ThreadPoolExecutor(len(DAYS)) as pool:
+                counts = list(pool.map(run_day, DAYS, [full_refresh] * len(DAYS)))
+            for by_stream in counts:
                 assert set(by_stream) == set(INCREMENTAL)  # full tables have no days
                 if full_refresh:
                     for stream in INCREMENTAL:
