@@ -188,6 +188,16 @@ COMMON_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
+        "end_date",
+        th.DateTimeType,
+        title="End date",
+        description=(
+            "ISO 8601 date-time: incremental streams read one window, from start_date up to "
+            "before end_date, whatever the bookmark, and leave every bookmark as it was "
+            "(a backfill that never moves the live bookmark)."
+        ),
+    ),
+    th.Property(
         "lookback_seconds",
         th.NumberType(minimum=0),
         default=0,

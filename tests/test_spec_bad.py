@@ -64,7 +64,7 @@ INLINE_CASES = [
     ),
     pytest.param(
         endpoint(paginator={"type": "offset"}),
-        ["resource 'things'", "endpoint.paginator.limit", "must be an integer"],
+        ["resource 'things'", "endpoint.paginator", "missing `limit`"],
         id="offset-without-limit",
     ),
     pytest.param(
@@ -84,23 +84,23 @@ INLINE_CASES = [
         id="unknown-key-location",
     ),
     pytest.param(
-        spec(endpoint={"data_selector": "data"}),
-        ["resource 'things'", "endpoint.path: missing"],
-        id="no-path",
+        spec(endpoint={"path": 5}),
+        ["resource 'things'", "endpoint.path: must be a string"],
+        id="path-not-text",
     ),
     pytest.param(
         spec(endpoint={"path": "/things/{id}/parts"}),
-        ["resource 'things'", "endpoint.path", "unresolved placeholder '{id}'"],
+        ["resource 'things'", "endpoint.path", "needs a param named 'id'"],
         id="unresolved-path-placeholder",
     ),
     pytest.param(
         endpoint(params={"since": "{since}"}),
-        ["resource 'things'", "endpoint.params.since", "unresolved placeholder '{since}'"],
+        ["resource 'things'", "endpoint.params", "'{since}' names nothing"],
         id="unresolved-param-placeholder",
     ),
     pytest.param(
         spec(endpoint={"path": "/owners/{resources.owners.id}/things"}),
-        ["resource 'things'", "resource 'owners', which the spec does not define"],
+        ["resource 'things'", "its parent 'owners' is not a resource of the spec"],
         id="unknown-parent",
     ),
     pytest.param(
@@ -136,9 +136,9 @@ INLINE_CASES = [
         id="config-not-set",
     ),
     pytest.param(
-        endpoint(data_selector="$..items[?(@.x)]"),
-        ["resource 'things'", "endpoint.data_selector", "not supported"],
-        id="jsonpath-unsupported",
+        endpoint(data_selector="$..items[?(@.x"),
+        ["resource 'things'", "endpoint.data_selector", "not a JSONPath"],
+        id="jsonpath-malformed",
     ),
     pytest.param(
         endpoint(paginator={"type": "cursor", "cursor_value": "{{ __import__('os') }}"}),
@@ -151,9 +151,9 @@ INLINE_CASES = [
         id="template-name",
     ),
     pytest.param(
-        endpoint(method="POST"),
-        ["resource 'things'", "endpoint.method", "only GET"],
-        id="post",
+        endpoint(method="PUT"),
+        ["resource 'things'", "endpoint.method", "GET or POST"],
+        id="put",
     ),
     pytest.param(
         spec(write_disposition="upsert"),

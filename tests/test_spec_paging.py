@@ -12,9 +12,11 @@ import pytest
 
 from tap_generic_rest.errors import ForeignHostError, PaginationError
 from tap_generic_rest.paging import (
+    AutoPaging,
     BodyPath,
     CursorPaginator,
     CursorPaging,
+    DltOffsetPaging,
     FoundLinkPaginator,
     LinkHeader,
     LinkPaging,
@@ -22,6 +24,7 @@ from tap_generic_rest.paging import (
     OffsetPaging,
     PageNumberPaginator,
     PageNumberPaging,
+    ResponseHeader,
     SinglePage,
     StreamPages,
 )
@@ -77,12 +80,18 @@ def stream_paging(config: dict[str, Any]) -> Any:
 @pytest.mark.parametrize(
     ("paginator", "expected"),
     [
-        (None, SinglePage()),
+        (None, AutoPaging()),
+        ("auto", AutoPaging()),
+        ("json_response", LinkPaging(BodyPath("next"), empty_pages_go_on=True)),
+        (
+            {"type": "header_cursor"},
+            CursorPaging(ResponseHeader("next"), "cursor", empty_pages_go_on=True),
+        ),
         ("single_page", SinglePage()),
         ({"type": "single_page"}, SinglePage()),
         (
             {"type": "offset", "limit": 50, "offset_param": "startAt"},
-            OffsetPaging(page_size=50, offset_param="startAt", total_key="total"),
+            DltOffsetPaging(page_size=50, offset_param="startAt", total_key="total"),
         ),
         (
             {
@@ -93,7 +102,7 @@ def stream_paging(config: dict[str, Any]) -> Any:
                 "total_path": None,
                 "maximum_offset": 100,
             },
-            OffsetPaging(
+            DltOffsetPaging(
                 page_size=5, limit_param="count", total_key=None, start=10, maximum_offset=100
             ),
         ),
@@ -101,15 +110,21 @@ def stream_paging(config: dict[str, Any]) -> Any:
             {"type": "page_number", "base_page": 1, "total_path": "$.meta.pages"},
             PageNumberPaging(base_page=1, total_key="meta.pages"),
         ),
-        ({"type": "json_link", "next_url_path": "links.next"}, LinkPaging(BodyPath("links.next"))),
-        ({"type": "json_link"}, LinkPaging(BodyPath("next"))),
-        ({"type": "header_link"}, LinkPaging(LinkHeader("next"))),
-        ("header_link", LinkPaging(LinkHeader("next"))),
+        (
+            {"type": "json_link", "next_url_path": "links.next"},
+            LinkPaging(BodyPath("links.next"), empty_pages_go_on=True),
+        ),
+        ({"type": "json_link"}, LinkPaging(BodyPath("next"), empty_pages_go_on=True)),
+        ({"type": "header_link"}, LinkPaging(LinkHeader("next"), empty_pages_go_on=True)),
+        ("header_link", LinkPaging(LinkHeader("next"), empty_pages_go_on=True)),
         (
             {"type": "cursor", "cursor_path": "cursors.after", "cursor_param": "after"},
-            CursorPaging(BodyPath("cursors.after"), "after"),
+            CursorPaging(BodyPath("cursors.after"), "after", empty_pages_go_on=True),
         ),
-        ({"type": "cursor"}, CursorPaging(BodyPath("cursors.next"), "cursor")),
+        (
+            {"type": "cursor"},
+            CursorPaging(BodyPath("cursors.next"), "cursor", empty_pages_go_on=True),
+        ),
     ],
 )
 def test_each_paginator_compiles_to_a_paging_spec_with_dlts_defaults(paginator, expected):

@@ -65,7 +65,7 @@ def test_a_child_reads_each_parent_record_with_resolved_params(requests_mock):
         "name": "repos",
         "endpoint": {
             "path": "/orgs/{resources.orgs.id}/repos",
-            "params": {"owner": {"type": "resolve", "resource": "orgs", "field": "slug"}},
+            "params": {"owner": "{resources.orgs.slug}"},
         },
     }
     records = records_by_stream(run_sync(config({"name": "orgs", "endpoint": "/orgs"}, repos)))
@@ -220,3 +220,13 @@ def test_a_secret_param_is_sent_and_masked_by_name(requests_mock):
     run_sync(config(things, t="tok-5ecret-value"))
     assert requests_mock.request_history[-1].qs == {"token": ["tok-5ecret-value"]}
     assert redact(f"{BASE}/things?token=anything") == f"{BASE}/things?token=****"
+
+
+def test_a_bare_array_is_the_records_when_the_selector_finds_nothing_in_it(requests_mock):
+    requests_mock.get(f"{BASE}/things", json=[{"id": 1}, {"id": 2}])
+    things = {
+        "name": "things",
+        "endpoint": {"path": "/things", "data_selector": "data", "paginator": "single_page"},
+    }
+    records = records_by_stream(run_sync(config(things)))
+    assert records["things"] == [{"id": 1}, {"id": 2}]

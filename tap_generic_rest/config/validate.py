@@ -47,8 +47,10 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         )
     if errors:
         return errors
+    window = _window_errors(config)
     if config.get("spec") is not None:
-        return _spec_errors(config)
+        return window + _spec_errors(config)
+    errors.extend(window)
     if not config.get("base_url"):
         errors.append("setting 'base_url' is required")
     if not config.get("source"):
@@ -56,9 +58,6 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     if errors:
         return errors
     errors.extend(base_url_errors(str(config["base_url"])))
-    start_date = config.get("start_date")
-    if start_date is not None and to_moment(start_date) is None:
-        errors.append("setting 'start_date' must be an ISO 8601 date-time (2024-01-31T00:00:00Z)")
     source = get_source(config["source"])
     errors.extend(
         f"setting '{setting}' is required for source '{source.name}'"
@@ -106,3 +105,21 @@ def _describe_error(error: Any) -> str:
     if validator == "enum":
         return f"setting '{setting}' must be one of {', '.join(map(str, error.validator_value))}"
     return f"setting '{setting}' is invalid ({validator})"
+
+
+def _window_errors(config: Mapping[str, Any]) -> list[str]:
+    """``start_date`` and ``end_date``: date-times, the end after the start."""
+    errors = []
+    moments = {}
+    for name in ("start_date", "end_date"):
+        value = config.get(name)
+        if value is not None:
+            moments[name] = to_moment(value)
+            if moments[name] is None:
+                errors.append(
+                    f"setting '{name}' must be an ISO 8601 date-time (2024-01-31T00:00:00Z)"
+                )
+    start, end = moments.get("start_date"), moments.get("end_date")
+    if start is not None and end is not None and end <= start:
+        errors.append("setting 'end_date' must be after 'start_date' (the window is start to end)")
+    return errors

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tap_generic_rest.errors import ResponseShapeError
+from tap_generic_rest.http.selectors import by_jsonpath, detected, first_value, is_jsonpath
 
 if TYPE_CHECKING:
     import requests
@@ -150,8 +151,18 @@ def json_body(response: requests.Response) -> Any:
     return body
 
 
+def ignore_response(response: requests.Response) -> None:
+    """Read ``response`` as a page without records from here on (dlt's ``ignore`` action)."""
+    response.__dict__[_CACHE_ATTR] = []
+
+
 def lookup(body: Any, path: str) -> Any:
-    """Follow a dotted ``path`` (``"paging.next"``) into a decoded body; None if absent."""
+    """Follow a dotted ``path`` (``"paging.next"``) into a decoded body; None if absent.
+
+    A JSONPath (``$.meta..next``, a spec's) gives the first value it finds.
+    """
+    if path.startswith("$"):
+        return first_value(body, path)
     value = body
     for part in path.split("."):
         if not isinstance(value, dict):
@@ -160,16 +171,9 @@ def lookup(body: Any, path: str) -> Any:
     return value
 
 
-#: The selector of a spec resource without ``data_selector``: the body itself if it is a
-#: list (as for every selector), else the body's only list (dlt's default).
+#: The selector of a spec resource without ``data_selector``: dlt's detection
+#: (``http/selectors.py``).
 AUTO_SELECTOR = ""
-
-
-def _only_list(body: Any) -> Any:
-    if not isinstance(body, dict):
-        return None
-    lists = [value for value in body.values() if isinstance(value, list)]
-    return lists[0] if len(lists) == 1 else None
 
 
 def select_records(response: requests.Response, selector: str, stream: str) -> list[Any]:
@@ -178,9 +182,14 @@ def select_records(response: requests.Response, selector: str, stream: str) -> l
     Anything else fails naming the stream, the selector and the status.
     """
     body = json_body(response)
+    if selector == AUTO_SELECTOR or is_jsonpath(selector):  # a spec's: dlt's rules
+        records = detected(body) if selector == AUTO_SELECTOR else by_jsonpath(body, selector)
+        # A bare array that the selector finds nothing in is the records, as for every
+        # stream (the real Statuspage answers so); dlt would read an empty page.
+        return body if not records and isinstance(body, list) else records
     if isinstance(body, list):
         return body
-    value = lookup(body, selector) if selector != AUTO_SELECTOR else _only_list(body)
+    value = lookup(body, selector)
     if not isinstance(value, list):
         found = "nothing" if value is None else f"a JSON {type(value).__name__}"
         where = f"at '{selector}'" if selector else "as the body or its only list"

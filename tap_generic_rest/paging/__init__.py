@@ -8,6 +8,8 @@ paging loop or repeat records are in :mod:`~tap_generic_rest.paging.guards` and 
 paginators (a repeated next URL or cursor, a next URL on another host).
 """
 
+from tap_generic_rest.paging.auto import AutoPaginator, AutoPaging
+from tap_generic_rest.paging.body import BodyPaging
 from tap_generic_rest.paging.cursor import CursorPaginator, CursorPaging
 from tap_generic_rest.paging.links import (
     FoundLinkPaginator,
@@ -16,6 +18,8 @@ from tap_generic_rest.paging.links import (
     NextUrlPaging,
 )
 from tap_generic_rest.paging.offset import (
+    DltOffsetPaginator,
+    DltOffsetPaging,
     OffsetPaginator,
     OffsetPaging,
     StartAtPaginator,
@@ -27,16 +31,23 @@ from tap_generic_rest.paging.shared import (
     Finder,
     LinkHeader,
     Paging,
+    ResponseHeader,
     SinglePage,
     StreamPages,
     is_last_page,
+    no_more,
     page_end,
 )
 
 __all__ = [
+    "AutoPaginator",
+    "AutoPaging",
+    "BodyPaging",
     "BodyPath",
     "CursorPaginator",
     "CursorPaging",
+    "DltOffsetPaginator",
+    "DltOffsetPaging",
     "Finder",
     "FoundLinkPaginator",
     "LinkHeader",
@@ -48,10 +59,12 @@ __all__ = [
     "PageNumberPaginator",
     "PageNumberPaging",
     "Paging",
+    "ResponseHeader",
     "SinglePage",
     "StartAtPaginator",
     "StartAtPaging",
     "StreamPages",
     "is_last_page",
+    "no_more",
     "page_end",
 ]

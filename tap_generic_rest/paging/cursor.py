@@ -71,16 +71,20 @@ class CursorPaging:
     cursor_param: str = "cursor"
     stop: Finder | None = None
     page_size: int = 0
+    #: A page without records sends its cursor too (dlt's, without ``stop_after_empty_page``).
+    empty_pages_go_on: bool = False
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
-        return CursorPaginator(
+        paginator = CursorPaginator(
             find=self.find,
             stop=self.stop,
             stream=of.stream,
             records_key=of.records_key,
             primary_keys=of.primary_keys,
         )
+        paginator.empty_pages_go_on = self.empty_pages_go_on
+        return paginator
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
         return {self.cursor_param: token} if token else {}

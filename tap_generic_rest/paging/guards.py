@@ -114,9 +114,15 @@ class PageGuard:
         self._kept = self._check(response, records)
         return self._kept
 
+    #: Whether a page without records goes on to the next link or cursor (dlt's links, and
+    #: its cursors without ``stop_after_empty_page``); else an empty page ends the stream.
+    empty_pages_go_on: bool = False
+
     def continue_if_empty(self, response: requests.Response) -> bool:
-        """Keep paging after a page whose records had all been emitted already."""
-        return bool(select_records(response, self.records_key, self.stream))
+        """Keep paging after a page whose records had all been emitted already (or none came)."""
+        return self.empty_pages_go_on or bool(
+            select_records(response, self.records_key, self.stream)
+        )
 
     def _check(self, response: requests.Response, records: list[Any]) -> list[Any]:
         self.moved = False

@@ -152,10 +152,12 @@ class LinkPaging:
     find: Finder
     stop: Finder | None = None
     page_size: int = 0
+    #: A page without records follows its link too (as dlt's link paginators do).
+    empty_pages_go_on: bool = False
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
-        return FoundLinkPaginator(
+        paginator = FoundLinkPaginator(
             find=self.find,
             stop=self.stop,
             origin=of.origin,
@@ -163,6 +165,8 @@ class LinkPaging:
             records_key=of.records_key,
             primary_keys=of.primary_keys,
         )
+        paginator.empty_pages_go_on = self.empty_pages_go_on
+        return paginator
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
         return {}

@@ -20,6 +20,7 @@ from tap_generic_rest.paging.guards import PageGuard
 from tap_generic_rest.paging.shared import (
     StreamPages,
     as_int,
+    no_more,
     page_end,
 )
 
@@ -217,3 +218,54 @@ class StartAtPaging(OffsetPaging):
     offset_param: str = "startAt"
     limit_param: str = "maxResults"
     paginator_class: ClassVar[type[OffsetPaginator]] = StartAtPaginator
+
+
+class DltOffsetPaginator(OffsetPaginator):
+    """dlt's offset paging: ends on an empty page, the total or the maximum, as dlt's does.
+
+    A short page does not end it (dlt asks once more, for the empty page), so a spec makes
+    as many requests as dlt. It advances by the records received, not by ``limit``: a
+    server that caps its pages below ``limit`` loses no record (dlt would skip the rest of
+    each page); the page guards are :class:`OffsetPaginator`'s.
+    """
+
+    #: Where the body says whether more pages follow (set by DltOffsetPaging).
+    has_more_key: str | None = None
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        records = self.check_page(response)
+        received = len(select_records(response, self.records_key, self.stream))
+        # An empty page paged past (stop_after_empty_page false) moves on by a whole page.
+        self._received = received or self.page_size
+        following = self.current_value + self._received
+        total = self.page_total(json_body(response))
+        if not received and not records and not self.empty_pages_go_on:
+            self.end_reason = "empty page"
+        elif total is not None and following >= total:
+            self.end_reason = f"total of {total} reached"
+        elif self.maximum_offset is not None and following >= self.maximum_offset:
+            self.end_reason = f"maximum offset {self.maximum_offset} reached"
+        elif self.has_more_key and no_more(lookup(json_body(response), self.has_more_key)):
+            self.end_reason = f"{self.has_more_key} says no more"
+        else:
+            self.end_reason = None
+        return self.end_reason is None
+
+
+@dataclass(frozen=True)
+class DltOffsetPaging(OffsetPaging):
+    """A spec's ``offset`` paginator, stopping where dlt's stops."""
+
+    #: Where the body says whether more pages follow (dlt's ``has_more_path``).
+    has_more_key: str | None = None
+    #: dlt's ``stop_after_empty_page``: False pages on past an empty page (to the total).
+    stop_after_empty_page: bool = True
+    paginator_class: ClassVar[type[OffsetPaginator]] = DltOffsetPaginator
+
+    def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
+        paginator = super().new_paginator(of)
+        if isinstance(paginator, DltOffsetPaginator):
+            paginator.has_more_key = self.has_more_key
+            paginator.empty_pages_go_on = not self.stop_after_empty_page
+        return paginator

@@ -15,6 +15,7 @@ from tap_generic_rest.paging.guards import PageGuard
 from tap_generic_rest.paging.shared import (
     StreamPages,
     as_int,
+    no_more,
 )
 
 if TYPE_CHECKING:
@@ -47,14 +48,20 @@ class PageNumberPaginator(PageGuard, BaseAPIPaginator[int]):
         self.maximum_page = maximum_page
         self.stream = stream
         self.records_key = records_key
+        self.has_more_key: str | None = None
         self._reset_guard(primary_keys)
 
     @override
     def has_more(self, response: requests.Response) -> bool:
         self.check_page(response)
-        if not select_records(response, self.records_key, self.stream):
+        if (
+            not select_records(response, self.records_key, self.stream)
+            and not self.empty_pages_go_on
+        ):
             return False
         following = self.current_value + 1
+        if self.has_more_key and no_more(lookup(json_body(response), self.has_more_key)):
+            return False
         total = as_int(lookup(json_body(response), self.total_key)) if self.total_key else None
         if total is not None and following >= total + self.base_page:
             return False
@@ -79,10 +86,14 @@ class PageNumberPaging:
     total_key: str | None = "total"
     maximum_page: int | None = None
     page_size: int = 0
+    #: Where the body says whether more pages follow (dlt's ``has_more_path``).
+    has_more_key: str | None = None
+    #: dlt's ``stop_after_empty_page``: False pages on past an empty page (to the total).
+    stop_after_empty_page: bool = True
     prefetchable: ClassVar[bool] = False
 
     def new_paginator(self, of: StreamPages) -> BaseAPIPaginator[Any]:  # noqa: D102
-        return PageNumberPaginator(
+        paginator = PageNumberPaginator(
             start=self.base_page if self.start is None else self.start,
             base_page=self.base_page,
             total_key=self.total_key,
@@ -91,6 +102,9 @@ class PageNumberPaging:
             records_key=of.records_key,
             primary_keys=of.primary_keys,
         )
+        paginator.has_more_key = self.has_more_key
+        paginator.empty_pages_go_on = not self.stop_after_empty_page
+        return paginator
 
     def url_params(self, token: Any, page_size: int) -> dict[str, Any]:  # noqa: D102
         first = self.base_page if self.start is None else self.start

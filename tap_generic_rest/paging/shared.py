@@ -125,3 +125,20 @@ class LinkHeader:
 
     def __call__(self, response: requests.Response) -> Any:  # noqa: D102
         return response.links.get(self.rel, {}).get("url")
+
+
+@dataclass(frozen=True)
+class ResponseHeader:
+    """The value of one response header (dlt's ``header_cursor`` reads its cursor there)."""
+
+    name: str
+
+    def __call__(self, response: requests.Response) -> Any:  # noqa: D102
+        return response.headers.get(self.name)
+
+
+def no_more(value: Any) -> bool:
+    """Whether a ``has_more`` flag read from a body says the last page (dlt reads ``"false"``)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "0", "no", "off", "n", "f")
+    return value is False or (isinstance(value, int) and value == 0)

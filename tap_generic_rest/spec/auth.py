@@ -14,6 +14,7 @@ from tap_generic_rest.http.authenticators import (
     NoAuth,
     QueryKeyAuth,
 )
+from tap_generic_rest.http.oauth import DEFAULT_EXPIRES_IN, OAuthClientCredentialsAuth
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.spec.loader import Reference
 from tap_generic_rest.spec.values import fail, nonempty
@@ -25,7 +26,16 @@ if TYPE_CHECKING:
 
     from tap_generic_rest.spec.values import Resolver
 
-AUTH_TYPES = ("api_key", "http_basic", "basic", "bearer")
+AUTH_TYPES = ("api_key", "http_basic", "basic", "bearer", "oauth2_client_credentials")
+#: The credentials each auth type reads: with the type's name alone (``auth: bearer``) each
+#: is read from the setting of the same name, as dlt reads it from its secrets.
+_CREDENTIALS = {
+    "bearer": ("token",),
+    "api_key": ("api_key",),
+    "http_basic": ("username", "password"),
+    "basic": ("username", "password"),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+}
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,17 @@ class AuthCompiler:
             return where
         raise fail(where, 'missing (a string or dlt.secrets["NAME"])')
 
-    def auth_kind(self, raw: Any) -> AuthSpec:
+    def auth_kind(self, raw: Any) -> AuthSpec:  # noqa: PLR0911  (one return per dlt auth type)
         """The built-in auth spec for ``client.auth``."""
         if raw is None:
             return NoAuth()
+        if isinstance(raw, str) and raw in _CREDENTIALS:  # dlt's shorthand: credentials by name
+            raw = {"type": raw, **{key: Reference(key, secret=True) for key in _CREDENTIALS[raw]}}
         if not isinstance(raw, dict):
-            raise fail("client.auth", "must be an object with a 'type'")
-        kind = raw.get("type")
+            raise fail("client.auth", "must be an object with a 'type', or an auth type's name")
+        kind = raw.get("type", "bearer")  # dlt reads an auth without a type as a bearer token
+        if kind == "oauth2_client_credentials":
+            return self.oauth(raw)
         if kind == "bearer":
             return BearerAuth(self.credential(raw, "token"))
         if kind in ("http_basic", "basic"):
@@ -99,12 +113,41 @@ class AuthCompiler:
         key = self.credential(raw, "api_key")
         if location == "header":
             return HeaderKeyAuth(key, header=header)
-        if location == "query":
+        if location in ("query", "param"):
             return QueryKeyAuth(key, param=header)
         if location == "cookie":
             return CookieKeyAuth(key, name=header)
         raise fail(
             "client.auth.location", f"unknown location '{location}' (header, query or cookie)"
+        )
+
+    def oauth(self, raw: Mapping[str, Any]) -> AuthSpec:
+        """Dlt's ``oauth2_client_credentials``: a token fetched with the client's id and secret."""
+        where = "client.auth"
+        url = self.resolve(raw.get("access_token_url"), f"{where}.access_token_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise fail(f"{where}.access_token_url", "must be the token endpoint's http(s) URL")
+        if raw.get("access_token") is not None:
+            raise fail(
+                f"{where}.access_token", "a token given ahead is not read; the tap fetches one"
+            )
+        extra = self.resolve(
+            raw.get("access_token_request_data") or {}, f"{where}.access_token_request_data"
+        )
+        if not isinstance(extra, dict):
+            raise fail(f"{where}.access_token_request_data", "must be an object")
+        scopes = raw.get("scopes") or ()
+        scopes = (scopes,) if isinstance(scopes, str) else tuple(str(s) for s in scopes)
+        expires = raw.get("default_token_expiration", DEFAULT_EXPIRES_IN)
+        if isinstance(expires, bool) or not isinstance(expires, int) or expires < 1:
+            raise fail(f"{where}.default_token_expiration", "must be a number of seconds")
+        return OAuthClientCredentialsAuth(
+            token_url=url,
+            client_id_setting=self.credential(raw, "client_id"),
+            client_secret_setting=self.credential(raw, "client_secret"),
+            scopes=scopes,
+            extra=tuple((str(k), str(v)) for k, v in extra.items()),
+            default_expires_in=float(expires),
         )
 
     def compile(self, raw: Any, headers: Any) -> tuple[SpecAuth, tuple[tuple[str, str], ...]]:

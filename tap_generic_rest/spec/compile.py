@@ -15,19 +15,27 @@ from tap_generic_rest.http.body import AUTO_SELECTOR
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.source import Source
 from tap_generic_rest.spec.auth import AuthCompiler
+from tap_generic_rest.spec.endpoint import (
+    Bound,
+    bind,
+    check_expressions,
+    is_detail,
+    parent_of,
+    response_actions,
+)
+from tap_generic_rest.spec.incremental import incremental_spec, record_keys
 from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
 from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
-from tap_generic_rest.spec.streams import PLACEHOLDER, START_VALUE, SpecStream
-from tap_generic_rest.spec.values import Resolver, fail, jsonpath, nonempty
+from tap_generic_rest.spec.streams import PLACEHOLDER, SpecStream
+from tap_generic_rest.spec.validate import validate
+from tap_generic_rest.spec.values import Resolver, fail
+from tap_generic_rest.spec.values import selector as jsonpath_selector
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-#: Keys that would change what a request sends or what a record is: not read, so refused.
-UNSUPPORTED = ("json", "data", "response_actions", "processing_steps")
 _PARENT = re.compile(r"^resources\.([^.]+)\.(.+)$")
-_INCREMENTAL_VALUES = (START_VALUE, "incremental.initial_value", "incremental.last_value")
 
 
 def compile_spec(config: Mapping[str, Any]) -> Source:
@@ -36,15 +44,49 @@ def compile_spec(config: Mapping[str, Any]) -> Source:
 
 
 def _merge(defaults: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, Any]:
-    """``resource_defaults`` under a resource, dicts merged key by key (as dlt does)."""
-    merged = dict(defaults)
-    for key, value in resource.items():
-        base = merged.get(key)
-        if isinstance(base, dict) and isinstance(value, dict):
-            merged[key] = _merge(base, value)
-        else:
-            merged[key] = value
-    return merged
+    """``resource_defaults`` under a resource as dlt merges them.
+
+    The resource's keys replace the defaults'; in ``endpoint`` likewise, except ``params``
+    and ``json``, merged key by key.
+    """
+    default_endpoint = defaults.get("endpoint") or {}
+    if isinstance(default_endpoint, str):
+        default_endpoint = {"path": default_endpoint}
+    endpoint = resource.get("endpoint") or {}
+    merged_endpoint = {
+        **default_endpoint,
+        **{k: v for k, v in endpoint.items() if k not in ("params", "json")},
+    }
+    for key in ("params", "json"):
+        if key in endpoint:
+            base = merged_endpoint.get(key)
+            value = endpoint[key]
+            both = isinstance(base, dict) and isinstance(value, dict)
+            merged_endpoint[key] = {**base, **value} if both else value  # type: ignore[dict-item]
+    return {**defaults, **resource, "endpoint": merged_endpoint}
+
+
+def stream_name(name: str) -> str:
+    """A resource's stream name: its name, or (``/users/list``) its words joined by ``_``.
+
+    dlt normalizes such names into table names the same way at load time.
+    """
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+        return name
+    return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+
+
+def _expanded(item: Any) -> dict[str, Any]:
+    """A resource in dlt's full form: a name alone is its path, an endpoint string a path."""
+    if isinstance(item, str):
+        return {"name": item, "endpoint": {"path": item}}
+    raw = dict(item)
+    endpoint = raw.get("endpoint")
+    endpoint = {"path": endpoint} if isinstance(endpoint, str) else dict(endpoint or {})
+    if endpoint.get("path") is None and isinstance(raw.get("name"), str):
+        endpoint["path"] = raw["name"]  # dlt reads the name as the path
+    raw["endpoint"] = endpoint
+    return raw
 
 
 @dataclass
@@ -67,19 +109,14 @@ class _Compiler:
         self.spec = loaded.data
         self.config = config
         self.resolve = Resolver(config)
+        #: The resources' names (a parent is looked for among them).
+        self.names: list[str] = []
 
     # --- the whole spec ------------------------------------------------------------
 
     def source(self) -> Source:
-        unknown = set(self.spec) - {"client", "resources", "resource_defaults"}
-        if unknown:
-            raise fail(
-                ", ".join(sorted(unknown)),
-                "unknown key (expected client, resources, resource_defaults)",
-            )
-        client = self.spec.get("client") or {}
-        if not isinstance(client, dict):
-            raise fail("client", "must be an object")
+        validate(self.spec)
+        client = self.spec["client"]
         base_url = self.config.get("base_url") or self.resolve(
             client.get("base_url"), "client.base_url"
         )
@@ -110,18 +147,19 @@ class _Compiler:
         if not isinstance(defaults, dict):
             raise fail("resource_defaults", "must be an object")
         compiled: dict[str, _Resource] = {}
-        for index, item in enumerate(resources):
-            raw = {"name": item, "endpoint": {"path": item}} if isinstance(item, str) else item
-            if not isinstance(raw, dict):
-                raise fail(f"resources[{index}]", "must be an object or a name")
-            if isinstance(raw.get("endpoint"), str):  # a path alone; defaults still apply
-                raw = {**raw, "endpoint": {"path": raw["endpoint"]}}
+        raws = [_expanded(item) for item in resources]
+        self.names = [str(raw["name"]) for raw in raws if isinstance(raw.get("name"), str)]
+        for index, raw in enumerate(raws):
             name = raw.get("name")
-            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+            if not isinstance(name, str) or not stream_name(name):
                 raise fail(f"resources[{index}].name", "must be a name (letters, digits, _ or -)")
             if name in compiled:
                 raise fail(f"resource '{name}'", "defined twice")
             compiled[name] = self.resource(name, _merge(defaults, raw), client, headers)
+        streams = [res.attrs["name"] for res in compiled.values()]
+        twice = sorted({name for name in streams if streams.count(name) > 1})
+        if twice:
+            raise fail("resources", f"two resources make the stream '{twice[0]}'")
         return self.link(compiled)
 
     def resource(
@@ -133,61 +171,101 @@ class _Compiler:
     ) -> _Resource:
         where = f"resource '{name}'"
         endpoint = raw.get("endpoint")
-        if isinstance(endpoint, str):
-            endpoint = {"path": endpoint}
-        if not isinstance(endpoint, dict) or not endpoint.get("path"):
-            raise fail(where, "endpoint.path: missing (every resource needs a path)")
-        for key in UNSUPPORTED:
-            if key in endpoint or key in raw:
-                raise fail(where, f"{key}: not supported")
+        endpoint = {"path": endpoint} if isinstance(endpoint, str) else dict(endpoint or {})
+        if endpoint.get("path") is None:  # dlt reads the resource's name as its path
+            endpoint["path"] = name
+        if endpoint.get("auth") is not None and endpoint["auth"] != client.get("auth"):
+            raise fail(where, "endpoint.auth: one auth per spec (client.auth) in the tap")
         method = str(endpoint.get("method", "GET")).upper()
-        if method != "GET":
-            raise fail(where, f"endpoint.method: only GET is supported, not {method}")
-        path = nonempty(
-            self.resolve(endpoint["path"], f"{where}: endpoint.path"), f"{where}: endpoint.path"
-        )
+        if method not in ("GET", "POST"):
+            raise fail(where, f"endpoint.method: GET or POST (as in dlt), not {method}")
+        path = self.resolve(endpoint["path"], f"{where}: endpoint.path")
+        if not isinstance(path, str):
+            raise fail(where, "endpoint.path: must be a string")
+        detail = is_detail(path)
         selector = endpoint.get("data_selector")
+        if selector is None and detail:
+            selector = "$"  # one object, one record (dlt's guess for a detail path)
         records_key = (
             AUTO_SELECTOR
             if selector is None
-            else jsonpath(selector, f"{where}: endpoint.data_selector")
+            else jsonpath_selector(selector, f"{where}: endpoint.data_selector")
         )
-        paging = compile_paging(
-            endpoint.get("paginator", client.get("paginator")), f"{where}: endpoint.paginator"
-        )
+        raw_paginator = endpoint.get("paginator", client.get("paginator"))
+        if raw_paginator is None and detail:
+            raw_paginator = "single_page"
+        paging = compile_paging(raw_paginator, f"{where}: endpoint.paginator")
         attrs: dict[str, Any] = {
-            "name": name,
+            "name": stream_name(name),
             "source_name": self.loaded.name,
             "records_key": records_key,
             "paging": paging,
-            "headers": headers,
+            "headers": headers + self.endpoint_headers(endpoint.get("headers"), where),
             "schema_file": self.schema_file(name),
             "selected_by_default": raw.get("selected", True) is not False,
+            "method": method,
+            "request_json": self.resolve(endpoint.get("json"), f"{where}: endpoint.json"),
+            "request_data": self.resolve(endpoint.get("data"), f"{where}: endpoint.data"),
+            "payload_as_json": endpoint.get("data") is None,
+            "response_actions": response_actions(endpoint.get("response_actions"), where),
         }
-        attrs.update(self.keys(raw, where))
+        attrs.update(record_keys(raw, where))
         if "error_handler" in endpoint:
             attrs["retry"] = compile_retry(
                 endpoint["error_handler"], f"{where}: endpoint.error_handler"
             )
-        params, incremental = self.params(endpoint.get("params") or {}, where)
+        raw_params = endpoint.get("params") or {}
+        if not isinstance(raw_params, dict):
+            raise fail(where, "endpoint.params: must be an object")
+        has_incremental = endpoint.get("incremental") is not None or any(
+            isinstance(v, dict) and v.get("type") == "incremental" for v in raw_params.values()
+        )
+        bound = bind(path, raw_params, incremental=has_incremental, where=where)
+        params, incremental = self.params(bound.params, where)
         if endpoint.get("incremental") is not None:
-            declared = self.incremental_spec(endpoint["incremental"], where)
-            if incremental and declared["start_param"] is None:  # the param names it
-                declared["start_param"] = incremental["start_param"]
+            declared = incremental_spec(endpoint["incremental"], where, self.resolve)
+            if incremental:  # a param's incremental wins, as in dlt; the endpoint's adds the end
+                declared = {**declared, **{k: v for k, v in incremental.items() if v is not None}}
             incremental = declared
         if incremental:
             attrs.update(incremental)
-        uses_start = any(isinstance(v, str) and START_VALUE in v for _, v in params)
+        uses_start = any(isinstance(v, str) and "incremental." in v for _, v in params)
         if uses_start and "replication_key" not in attrs:
             raise fail(
                 where, "endpoint.params: {incremental.start_value} needs endpoint.incremental"
             )
-        parent, keys, request_keys = self.parents(
-            name, path, params, raw.get("include_from_parent"), where
+        check_expressions(
+            {
+                "params": dict(params),
+                "json": endpoint.get("json"),
+                "data": endpoint.get("data"),
+                "headers": endpoint.get("headers"),
+            },
+            bound,
+            incremental=has_incremental,
+            where=where,
         )
-        attrs["path"] = PLACEHOLDER.sub(lambda m: "{" + self.context_key(m.group(1)) + "}", path)
-        attrs["params"] = tuple((k, self.context_params(v)) for k, v in params)
+        parent = parent_of(bound, self.names, where)
+        keys, request_keys = self.parent_keys(parent, bound, raw.get("include_from_parent"), where)
+        attrs["path"] = self.with_context_keys(bound.path)
+        attrs["params"] = tuple((k, self.with_context_keys(v)) for k, v in params)
+        attrs["request_json"] = self.with_context_keys(attrs["request_json"])
+        attrs["request_data"] = self.with_context_keys(attrs["request_data"])
         return _Resource(name, attrs, parent, keys, request_keys)
+
+    def endpoint_headers(self, raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+        """An endpoint's own headers (a secret one is masked like every secret)."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            raise fail(where, "endpoint.headers: must be an object")
+        out = []
+        for header, value in raw.items():
+            resolved = self.resolve(value, f"{where}: endpoint.headers.{header}")
+            if isinstance(value, Reference) and value.secret:
+                REDACTOR.add(str(resolved))
+            out.append((str(header), str(resolved)))
+        return tuple(out)
 
     def schema_file(self, name: str) -> Path | None:
         folder = self.loaded.directory
@@ -195,28 +273,6 @@ class _Compiler:
             return None
         path = folder / "schemas" / f"{name}.json"
         return path if path.is_file() else None
-
-    def keys(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-        key = raw.get("primary_key")
-        if key is None:
-            primary: tuple[str, ...] = ()
-        elif isinstance(key, str):
-            primary = (key,)
-        elif isinstance(key, list) and all(isinstance(k, str) for k in key):
-            primary = tuple(key)
-        else:
-            raise fail(where, "primary_key: must be a name or a list of names")
-        disposition = raw.get("write_disposition", "append")
-        if isinstance(disposition, dict):
-            disposition = disposition.get("disposition", "append")
-        if disposition not in ("append", "merge", "replace"):
-            raise fail(
-                where, f"write_disposition: unknown '{disposition}' (append, merge, replace)"
-            )
-        return {
-            "write_disposition": disposition,
-            "primary_keys": () if disposition == "append" else primary,
-        }
 
     # --- paging and retries ----------------------------------------------------------
 
@@ -230,15 +286,7 @@ class _Compiler:
         for name, value in raw.items():
             key = f"{where}: endpoint.params.{name}"
             if isinstance(value, dict) and value.get("type") == "incremental":
-                incremental = self.incremental_spec({**value, "start_param": name}, where)
-            elif isinstance(value, dict) and value.get("type") == "resolve":
-                resource, field = value.get("resource"), value.get("field")
-                params.append(
-                    (
-                        name,
-                        "{resources." + nonempty(resource, key) + "." + nonempty(field, key) + "}",
-                    )
-                )
+                incremental = incremental_spec({**value, "start_param": name}, where, self.resolve)
             elif isinstance(value, Reference):
                 resolved = self.resolve(value, key)
                 if value.secret:
@@ -250,25 +298,6 @@ class _Compiler:
                 raise fail(key, "must be a string, a number or a placeholder")
         return params, incremental
 
-    def incremental_spec(self, raw: Any, where: str) -> dict[str, Any]:
-        key = f"{where}: endpoint.incremental"
-        if not isinstance(raw, dict):
-            raise fail(key, "must be an object with a cursor_path")
-        field = jsonpath(raw.get("cursor_path"), f"{key}.cursor_path")
-        if not field or "." in field:
-            raise fail(f"{key}.cursor_path", "must name a top-level field of the records")
-        for unsupported in ("end_param", "end_value", "convert", "transform"):
-            if raw.get(unsupported) is not None:
-                raise fail(f"{key}.{unsupported}", "not supported")
-        start_param = raw.get("start_param")
-        return {
-            "replication_key": field,
-            "initial_value": self.resolve(raw.get("initial_value"), f"{key}.initial_value"),
-            "start_param": None
-            if start_param is None
-            else nonempty(start_param, f"{key}.start_param"),
-        }
-
     @staticmethod
     def context_key(placeholder: str) -> str:
         """The context key a ``{resources.<parent>.<field>}`` placeholder is filled from."""
@@ -277,42 +306,25 @@ class _Compiler:
             return placeholder
         return "_" + match.group(1) + "_" + match.group(2).replace(".", "_")
 
-    def context_params(self, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        return PLACEHOLDER.sub(lambda m: "{" + self.context_key(m.group(1)) + "}", value)
+    def with_context_keys(self, value: Any) -> Any:
+        """``value`` with each ``{resources.<parent>.<field>}`` renamed to its context key."""
+        if isinstance(value, str):
+            return PLACEHOLDER.sub(lambda m: "{" + self.context_key(m.group(1)) + "}", value)
+        if isinstance(value, dict):
+            return {k: self.with_context_keys(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.with_context_keys(v) for v in value]
+        return value
 
-    def parents(
-        self,
-        name: str,
-        path: str,
-        params: list[tuple[str, Any]],
-        include: Any,
-        where: str,
-    ) -> tuple[str | None, tuple[tuple[str, str], ...], tuple[str, ...]]:
-        """The parent a resource's placeholders name, and the fields it reads from it.
+    def parent_keys(
+        self, parent: str | None, bound: Bound, include: Any, where: str
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """The ``(context key, field)`` pairs read from the parent, and those requests use.
 
-        Returns the parent, the ``(context key, field)`` pairs, and the context keys that
-        requests use (those of the path and params, not of ``include_from_parent``).
+        Requests use the fields of the path, params and body; ``include_from_parent``
+        fields only go into the records (``_<parent>_<field>``, as dlt names them).
         """
-        found: dict[str, tuple[str, str]] = {}  # context key -> (parent, field)
-        texts = [("endpoint.path", path)] + [
-            (f"endpoint.params.{k}", v) for k, v in params if isinstance(v, str)
-        ]
-        for key, text in texts:
-            for placeholder in PLACEHOLDER.findall(text):
-                if placeholder in _INCREMENTAL_VALUES and key != "endpoint.path":
-                    continue
-                match = _PARENT.match(placeholder)
-                if match is None:
-                    raise fail(where, f"{key}: unresolved placeholder '{{{placeholder}}}'")
-                found[self.context_key(placeholder)] = (match.group(1), match.group(2))
-        parents = {parent for parent, _ in found.values()}
-        if len(parents) > 1:
-            raise fail(
-                where, f"placeholders name more than one parent: {', '.join(sorted(parents))}"
-            )
-        parent = next(iter(parents), None)
+        found = {self.context_key(expr): field for expr, (_, field) in bound.parents.items()}
         request_keys = tuple(found)
         if include is not None:
             if parent is None:
@@ -320,13 +332,17 @@ class _Compiler:
             if not isinstance(include, list) or not all(isinstance(f, str) for f in include):
                 raise fail(where, "include_from_parent: must be a list of field names")
             for field in include:
-                found.setdefault(self.context_key(f"resources.{parent}.{field}"), (parent, field))
-        return parent, tuple((key, field) for key, (_, field) in found.items()), request_keys
+                found.setdefault(self.context_key(f"resources.{parent}.{field}"), field)
+        return tuple(found.items()), request_keys
 
     def link(self, resources: dict[str, _Resource]) -> tuple[type[SpecStream], ...]:
         """Make the stream classes and point each child at its parent."""
         classes: dict[str, type[SpecStream]] = {
-            name: type(f"{name.title().replace('_', '')}SpecStream", (SpecStream,), dict(res.attrs))
+            name: type(
+                f"{stream_name(name).title().replace('_', '')}SpecStream",
+                (SpecStream,),
+                dict(res.attrs),
+            )
             for name, res in resources.items()
         }
         for name, res in resources.items():

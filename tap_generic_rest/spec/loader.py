@@ -62,12 +62,22 @@ def references(value: Any) -> set[Reference]:
     return set()
 
 
+#: dlt's "resolve this argument from the secrets/config" value, read from the setting named
+#: after its key (``"token": dlt.secrets.value`` reads the setting ``token``).
+_BY_KEY = {"dlt.secrets.value": True, "dlt.config.value": False}
+
+
 def _with_references(value: Any) -> Any:
     """``value`` with every ``dlt.secrets[...]``/``dlt.config[...]`` string made a Reference."""
     if isinstance(value, str):
         return reference_in(value) or value
     if isinstance(value, dict):
-        return {key: _with_references(item) for key, item in value.items()}
+        return {
+            key: Reference(str(key), _BY_KEY[item])
+            if isinstance(item, str) and item.strip() in _BY_KEY
+            else _with_references(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_with_references(item) for item in value]
     return value
@@ -252,8 +262,17 @@ def _literal(node: ast.AST) -> Any:
     raise _NotLiteralError(node, _describe(node))
 
 
-def _reference(node: ast.AST) -> Reference | None:
-    """``dlt.secrets["NAME"]`` or ``dlt.config["NAME"]`` as a Reference."""
+def _reference(node: ast.AST) -> Reference | str | None:
+    """``dlt.secrets["NAME"]`` or ``dlt.config["NAME"]`` as a Reference (``.value`` as text)."""
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr == "value"
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id == "dlt"
+        and node.value.attr in ("secrets", "config")
+    ):
+        return f"dlt.{node.value.attr}.value"  # made a Reference by its key (_with_references)
     if not isinstance(node, ast.Subscript):
         return None
     target, key = node.value, node.slice

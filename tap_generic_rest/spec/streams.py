@@ -7,6 +7,7 @@ from); requests, paging, retries and emitting are the base class's.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -16,12 +17,20 @@ from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
 
 from tap_generic_rest.errors import ConfigError, ResponseShapeError
-from tap_generic_rest.http.body import lookup, select_records
+from tap_generic_rest.http.body import ignore_response, lookup, select_records
+from tap_generic_rest.paging.body import BodyPaging, set_at
+from tap_generic_rest.spec.endpoint import join_url, path_segment
 from tap_generic_rest.spec.schema import infer_schema, nullable
 from tap_generic_rest.stream.base import GenericRestStream
+from tap_generic_rest.stream.replication import in_window
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import requests
     from singer_sdk.helpers.types import Context
+
+    from tap_generic_rest.spec.endpoint import ResponseAction
 
 #: ``{name}`` in a path or a param; names are context keys or ``incremental.<value>``.
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -66,8 +75,62 @@ class SpecStream(GenericRestStream):
     child_required: ClassVar[frozenset[str]] = frozenset()
     #: dlt's write disposition: merge (key properties), append (none), replace.
     write_disposition: ClassVar[str] = "append"
+    #: The request's method and body: dlt's ``method``, ``json`` (or form ``data``).
+    method: ClassVar[str] = "GET"
+    request_json: ClassVar[Any] = None
+    request_data: ClassVar[Any] = None
+    #: dlt's incremental end: the window's end value, and the query param that carries it.
+    end_value: ClassVar[Any] = None
+    end_param: ClassVar[str | None] = None
+    #: Responses to skip (dlt's ``response_actions`` with ``action: ignore``).
+    response_actions: ClassVar[tuple[ResponseAction, ...]] = ()
 
     # --- requests ---------------------------------------------------------------
+
+    @override
+    @property
+    def http_method(self) -> str:
+        return self._http_method or self.method
+
+    @http_method.setter
+    def http_method(self, value: str) -> None:
+        self._http_method = value
+
+    @override
+    def get_url(self, context: Context | None) -> str:
+        values = dict(context or {})
+        if "incremental." in self.path:
+            values.update(self.incremental_values(context))
+        path = PLACEHOLDER.sub(
+            lambda m: path_segment(self.name, m.group(1), values.get(m.group(1))), self.path
+        )
+        return join_url(self.url_base, path)
+
+    @override
+    def prepare_request_payload(
+        self, context: Context | None, next_page_token: Any
+    ) -> dict[str, Any] | None:
+        if self.request_data is not None:  # a form (or raw text), as dlt's ``data``
+            return self._render_all(self.request_data, context, keep_types=False)  # type: ignore[no-any-return]
+        body = self._render_all(self.request_json, context, keep_types=True)
+        if isinstance(self.paging, BodyPaging):
+            values = self.paging.body_values(next_page_token, self.page_size)
+            if values:
+                body = copy.deepcopy(body) if isinstance(body, dict) else {}
+                for path, value in values.items():
+                    set_at(body, path, value)
+        return body  # type: ignore[no-any-return]
+
+    def _render_all(self, value: Any, context: Context | None, *, keep_types: bool) -> Any:
+        """A body with every placeholder filled (a lone one keeps its value's type in JSON)."""
+        if isinstance(value, dict):
+            return {
+                k: self._render_all(v, context, keep_types=keep_types) for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self._render_all(v, context, keep_types=keep_types) for v in value]
+        rendered = self._render(value, context)
+        return rendered if keep_types or rendered is None else str(rendered)
 
     @override
     @property
@@ -83,15 +146,86 @@ class SpecStream(GenericRestStream):
             rendered = self._render(value, context)
             if rendered is not None:
                 params[name] = rendered
+        end = self.end_bound()
+        if self.end_param and end is not None:
+            params[self.end_param] = end
         return params
+
+    # --- incremental windows (dlt's start and end) ---------------------------------
+
+    def end_bound(self) -> Any:
+        """Where the window ends: dlt's ``end_value``, else the ``end_date`` setting."""
+        if not self.replication_key:
+            return None
+        return self.end_value if self.end_value is not None else self.config.get("end_date")
+
+    @override
+    @property
+    def bookmark_frozen(self) -> bool:
+        return super().bookmark_frozen or (
+            self.replication_key is not None and self.end_value is not None
+        )
+
+    @override
+    def start_value(self, context: Context | None) -> Any:
+        if self.replication_key and self.bookmark_frozen:  # a window: state aside, as dlt does
+            start = self.config.get("start_date") if self.end_value is None else None
+            return start if start is not None else self.initial_value
+        return super().start_value(context)
+
+    def incremental_values(self, context: Context | None) -> dict[str, Any]:
+        """Dlt's ``{incremental.*}`` values for this run."""
+        start = self.start_value(context)
+        return {
+            START_VALUE: start,
+            "incremental.last_value": start,
+            "incremental.initial_value": self.initial_value,
+            "incremental.end_value": self.end_bound(),
+        }
+
+    @override
+    def begin_window(self, context: Context | None) -> None:
+        """The SDK's window, and dlt's: records from the start value up to before the end.
+
+        dlt drops records outside the window even when the API was asked for it; so do
+        spec streams (an ``initial_value`` counts on the first run without a start_param).
+        """
+        super().begin_window(context)
+        key = self.replication_key
+        if not key:
+            return
+        start, end = self.start_value(context), self.end_bound()
+        if start is None and end is None:
+            return
+        inner = self.record_filter
+
+        def keeps(record: Mapping[str, Any]) -> bool:
+            return (inner is None or inner(record)) and in_window(record.get(key), start, end)
+
+        self.record_filter = keeps
+
+    # --- dlt's response actions ---------------------------------------------------
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        for action in self.response_actions:
+            if action.matches(response.status_code, response.text):
+                self.logger.info(
+                    "stream '%s': response %d ignored (response_actions)",
+                    self.name,
+                    response.status_code,
+                )
+                ignore_response(response)
+                return
+        super().validate_response(response)
 
     def _render(self, value: Any, context: Context | None) -> Any:
         """Fill a param's placeholders; a lone placeholder keeps its value's type."""
         if not isinstance(value, str) or "{" not in value:
             return value
         values = dict(context or {})
-        if START_VALUE in value:
-            values[START_VALUE] = self.start_value(context)
+        if "incremental." in value:
+            values.update(self.incremental_values(context))
         whole = PLACEHOLDER.fullmatch(value)
         if whole:
             return values.get(whole.group(1))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.http.body import AUTO_SELECTOR
+from tap_generic_rest.http.selectors import SelectorError, as_jsonpath
 from tap_generic_rest.redact import REDACTOR
 from tap_generic_rest.spec.loader import Reference
 
@@ -60,18 +61,34 @@ def fail(where: str, message: str) -> ConfigError:
 
 
 def jsonpath(value: Any, where: str) -> str:
-    """A dotted path from a dotted path or a simple JSONPath (``$.data``, ``data[*]``)."""
+    """A path into a body: dotted when it is one, else the JSONPath itself.
+
+    ``$.meta.total`` is ``meta.total``; ``$..next`` stays a JSONPath, checked by
+    jsonpath-ng (read as dlt reads it).
+    """
     if not isinstance(value, str):
         raise fail(where, "must be a dotted path or a JSONPath string")
     path = value.strip()
-    path = re.sub(r"\[\s*['\"]([^'\"]+)['\"]\s*\]", r".\1", path)
-    path = path.removesuffix("[*]")
-    if path in ("$", ""):
+    simple = re.sub(r"\[\s*['\"]([^'\"]+)['\"]\s*\]", r".\1", path)
+    if simple in ("$", ""):
         return AUTO_SELECTOR
-    path = path.removeprefix("$.").removeprefix("$")
-    if not path or re.search(r"[\[\]*?@()]|\.\.", path):
-        raise fail(where, f"the JSONPath '{value}' is not supported; use a dotted path")
-    return path.strip(".")
+    simple = simple.removeprefix("$.").removeprefix("$")
+    if simple and not re.search(r"[\[\]*?@()$]|\.\.|^\.|\.$", simple):
+        return simple
+    try:
+        return as_jsonpath(path)
+    except SelectorError as exc:
+        raise fail(where, f"not a JSONPath jsonpath-ng reads: '{value}' ({exc})") from None
+
+
+def selector(value: Any, where: str) -> str:
+    """A ``data_selector`` as the JSONPath records are selected by (dlt's rules)."""
+    if not isinstance(value, str):
+        raise fail(where, "must be a JSONPath string")
+    try:
+        return as_jsonpath(value)
+    except SelectorError as exc:
+        raise fail(where, f"not a JSONPath jsonpath-ng reads: '{value}' ({exc})") from None
 
 
 def integer(value: Any, where: str, minimum: int = 0) -> int:

@@ -98,14 +98,30 @@ class IncrementalStream(RESTStream[Any]):
         if self.replication_method != REPLICATION_INCREMENTAL or not key:
             return None
         numbers = self.key_numbers
-        value = self.get_starting_replication_key_value(context)
+        # A bounded window (end_date) reads from start_date, whatever the bookmark says.
+        frozen = self.bookmark_frozen
+        value = (
+            self.config.get("start_date")
+            if frozen
+            else self.get_starting_replication_key_value(context)
+        )
         start = to_moment(value, numbers)
         if value is not None and start is None:
             msg = f"--state: the bookmark of stream '{self.name}' ({key}) is not a time: {value!r}"
             raise InputFileError(msg)
         lookback = float(self.config.get("lookback_seconds") or 0)
         since = start - timedelta(seconds=lookback) if start is not None else None
-        return ReadWindow(key, since, start, self._spec, numbers)
+        end = to_moment(self.config.get("end_date"))
+        return ReadWindow(key, since, start, self._spec, numbers, end)
+
+    @property
+    def bookmark_frozen(self) -> bool:
+        """Whether this run reads a bounded window (``end_date``) and leaves the bookmark as it was.
+
+        A backfill of one window then never moves the live bookmark, whichever state it
+        runs with.
+        """
+        return bool(self.config.get("end_date"))
 
     def begin_window(self, context: Context | None) -> None:
         """Decide the run's window (after the SDK wrote its starting value, before requests)."""
@@ -113,8 +129,7 @@ class IncrementalStream(RESTStream[Any]):
         if window is None:
             self.record_filter = self._bookmark_gate = self._bookmarks = None
             return
-        needs_filter = window.since is not None and not window.filtered
-        self.record_filter = window.keeps if needs_filter else None
+        self.record_filter = window.keeps if window.needs_filter else None
         since, start = window.since, window.start
         lookback = since is not None and start is not None and since < start
         self._bookmark_gate = window.moves_bookmark if lookback else None
@@ -152,7 +167,7 @@ class IncrementalStream(RESTStream[Any]):
         exact: outside a run's window, and where they would fail (the sort order
         broken, values that do not compare) after writing the records before.
         """
-        if self.replication_method != REPLICATION_INCREMENTAL:
+        if self.replication_method != REPLICATION_INCREMENTAL or self.bookmark_frozen:
             return True  # the per-record call changes nothing
         bookmarks = self._bookmarks
         key = self.replication_key
@@ -182,6 +197,8 @@ class IncrementalStream(RESTStream[Any]):
     def _increment_stream_state(
         self, latest_record: dict[str, Any], *, context: Context | None = None
     ) -> None:
+        if self.bookmark_frozen:
+            return  # a bounded window leaves the bookmark as it was
         bookmarks = self._bookmarks
         key = self.replication_key
         if bookmarks is None or key is None:  # not in a run's window: the SDK's own way

@@ -64,6 +64,34 @@ def to_moment(value: Any, numbers: TimeFormat = "epoch_s") -> datetime | None:
     return None
 
 
+def in_window(value: Any, start: Any, end: Any) -> bool:
+    """Whether a cursor value lies from ``start`` up to before ``end`` (dlt's window).
+
+    Times compare as times whatever their form; other values as themselves when they
+    compare; a value that compares with neither bound (or is missing) is kept.
+    """
+    if value is None:
+        return True
+    if start is not None and _before(value, start) is True:
+        return False
+    return end is None or _before(value, end) is not False
+
+
+def _before(value: Any, bound: Any) -> bool | None:
+    """``value < bound``, times as times; None when they do not compare."""
+    moment, limit = to_moment(value), to_moment(bound)
+    if moment is not None and limit is not None and not _both_numbers(value, bound):
+        return moment < limit
+    try:
+        return bool(value < bound)
+    except TypeError:
+        return None
+
+
+def _both_numbers(a: Any, b: Any) -> bool:
+    return all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+
+
 def format_moment(moment: datetime, fmt: TimeFormat) -> str:
     """``moment`` as a request parameter: ISO 8601 UTC (with or without ms) or epoch."""
     utc = moment.astimezone(timezone.utc)
@@ -126,6 +154,9 @@ class ReadWindow:
     start: datetime | None
     spec: Incremental | None
     numbers: TimeFormat = "epoch_s"
+    #: The ``end_date`` setting: records changed at or after it are not read (a bounded
+    #: window, as for a backfill); None: no end.
+    end: datetime | None = None
 
     @property
     def filtered(self) -> bool:
@@ -151,12 +182,19 @@ class ReadWindow:
             return dict(self.spec.params)
         return self.spec.filter_params(self.since)
 
+    @property
+    def needs_filter(self) -> bool:
+        """Whether the tap must drop records itself (the API filters neither bound)."""
+        return self.end is not None or (self.since is not None and not self.filtered)
+
     def keeps(self, record: Mapping[str, Any]) -> bool:
-        """Whether a record read is emitted: changed at or after ``since`` (or undated)."""
-        if self.since is None or self.filtered:
-            return True
+        """Whether a record read is emitted: changed from ``since`` up to ``end`` (or undated)."""
         moment = to_moment(record.get(self.key), self.numbers)
-        return moment is None or moment >= self.since
+        if moment is None:
+            return True
+        if self.end is not None and moment >= self.end:
+            return False
+        return self.since is None or self.filtered or moment >= self.since
 
     def moves_bookmark(self, record: Mapping[str, Any]) -> bool:
         """Whether a record may advance the bookmark.
