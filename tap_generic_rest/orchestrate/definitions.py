@@ -25,13 +25,6 @@ POOL_TAG = "tap-generic-rest/pool"
 GROUP = "tap_generic_rest"
 
 
-class BackfillConfig(dg.Config):
-    """Run config of a backfill day."""
-
-    full_refresh: bool = False
-    """Read the whole day again, ignoring the bookmark the day's state holds."""
-
-
 def build_definitions(accounts: Accounts) -> dg.Definitions:
     """The assets and jobs of every source in ``accounts``."""
     assets: list[dg.AssetsDefinition] = []
@@ -65,7 +58,7 @@ def _live_asset(
         metadata={"target": accounts.target, "pool": pool},
     )
     def live(context: AssetExecutionContext) -> dg.MaterializeResult[None]:
-        outcome = _run(context, accounts, asset, context.partition_key, None, full_refresh=False)
+        outcome = _run(context, accounts, asset, context.partition_key, None)
         return dg.MaterializeResult(metadata=metadata(outcome))
 
     return live
@@ -85,12 +78,10 @@ def _backfill_job(
     )
 
     @dg.op(name=f"{asset}_day", pool=pool, tags={"kind": "meltano"})
-    def day(context: OpExecutionContext, config: BackfillConfig) -> None:
+    def day(context: OpExecutionContext) -> None:
         keys = partitions.get_partition_key_from_str(context.partition_key).keys_by_dimension
         window = Window(date.fromisoformat(keys["day"]))
-        outcome = _run(
-            context, accounts, asset, keys["account"], window, full_refresh=config.full_refresh
-        )
+        outcome = _run(context, accounts, asset, keys["account"], window)
         context.log_event(
             dg.AssetObservation(
                 asset_key=asset,
@@ -119,8 +110,6 @@ def _run(
     asset: str,
     account: str,
     window: Window | None,
-    *,
-    full_refresh: bool,
 ) -> Outcome:
     """Run the partition, its lines into the step's log; a failure is the tap's own line."""
 
@@ -131,9 +120,7 @@ def _run(
             context.log.debug(line)
 
     try:
-        outcome = run_partition(
-            accounts, asset, account, window, full_refresh=full_refresh, log=log
-        )
+        outcome = run_partition(accounts, asset, account, window, log=log)
     except AccountsError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from None
     if not outcome.ok:

@@ -106,7 +106,6 @@ def plan(
     account: Account,
     window: Window | None = None,
     *,
-    full_refresh: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> Invocation:
     """The ``meltano run`` of one partition; a missing ``${NAME}`` is an :class:`AccountsError`."""
@@ -141,10 +140,7 @@ def plan(
     )
     suffix = account.state_suffix(window.day.isoformat() if window else None)
     command = [accounts.meltano, "--log-format=json", f"--environment={accounts.environment}"]
-    command += ["run", "--state-id-suffix", suffix]
-    if full_refresh:
-        command.append("--full-refresh")
-    command += [accounts.extractor, accounts.target]
+    command += ["run", "--state-id-suffix", suffix, accounts.extractor, accounts.target]
     secrets = [str(tap_config[k]) for k in accounts.secrets if tap_config.get(k)]
     secrets += [str(v) for k, v in target_config.items() if v and accounts.is_target_secret(k)]
     return Invocation(
@@ -245,12 +241,11 @@ def run_partition(
     name: str,
     window: Window | None = None,
     *,
-    full_refresh: bool = False,
     log: Callable[[str], None] = print,
 ) -> Outcome:
     """Plan and run one partition (``AccountsError`` when it cannot even start)."""
     account = accounts.account(asset, name)
-    invocation = plan(accounts, account, window, full_refresh=full_refresh)
+    invocation = plan(accounts, account, window)
     try:
         return run(invocation, accounts.extractor, log)
     except FileNotFoundError:
