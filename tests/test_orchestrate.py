@@ -245,7 +245,12 @@ def test_each_account_has_its_own_state_resumes_and_fails_alone(
         "refused the credentials; check the settings api_token (and base_url)"
     )
     assert "revoked-7f3a9c" not in "\n".join(str(e) for e in failed.all_events)
-    assert states_in_postgres(pg, pg_state) == after
+    # Its bookmarks stay where they were (Meltano may rewrite the state it had, as it was).
+    failed_state = states_in_postgres(pg, pg_state)
+    for name in sandboxes:
+        before = after[f"dev:tap-generic-rest-to-target-postgres:oncall.{name}"]
+        now = failed_state[f"dev:tap-generic-rest-to-target-postgres:oncall.{name}"]
+        assert {s: now[s] for s in INCREMENTAL} == {s: before[s] for s in INCREMENTAL}, name
     assert row_counts(pg, schemas["globex"]) == sandboxes["globex"].counts()["oncall"]
 
 
