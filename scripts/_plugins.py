@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache"
 MELTANO_VENV = CACHE / "meltano-venv"
-MELTANO_SPEC = "meltano==4.*"
+MELTANO_SPEC = "meltano[postgres]==4.*"  # [postgres]: a state backend on PostgreSQL
 #: singer-io style target (singer-python, not the Meltano SDK), piped to directly by a test.
 SINGER_TARGET_VENV = CACHE / "target-jsonl-venv"
 SINGER_TARGET_SPEC = "target-jsonl==0.1.4"
