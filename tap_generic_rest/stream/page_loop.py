@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tap_generic_rest.records import fast_path
+
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
 
@@ -81,8 +83,23 @@ def sync_by_page(
 ) -> Generator[Record, Any, None]:
     """``Stream._sync_records`` for a stream without :func:`obstacle`, page by page.
 
-    Yields each record once it is written, as the SDK's loop does.
+    Yields each record once it is written, as the SDK's loop does. Where the records need
+    nothing but their bytes (``fast_path.obstacle``), pages the typed check vouches for
+    are written as the server sent them (``records/fast_path.py``).
     """
+    reason = "a parent's context" if context is not None else fast_path.obstacle(stream)
+    if reason:
+        stream.logger.debug("stream '%s': no fast record path: %s", stream.name, reason)
+    stream.raw_records = None if reason else fast_path.RawRecords(stream)
+    try:
+        yield from _sync_by_page(stream, context)
+    finally:
+        stream.raw_records = None
+
+
+def _sync_by_page(
+    stream: GenericRestStream, context: Context | None
+) -> Generator[Record, Any, None]:
     record_counter = stream.get_record_counter()
     timer = stream.get_sync_timer()
     every = stream.STATE_MSG_FREQUENCY

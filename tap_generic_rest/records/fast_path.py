@@ -1,0 +1,269 @@
+"""The fast record path: records checked in compiled code, written as the server's own bytes.
+
+Today's path decodes every record into Python objects, checks them and encodes them again.
+For a page the typed check (``typed.py``) vouches for, none of that is needed:
+
+* the body is split (msgspec, in C) into the records' byte ranges; the rest of the
+  envelope (totals, next links) is decoded as today, so paginators read it unchanged;
+* the records are decoded once into the stream's record type, which checks every value
+  (drift, conformance, undeclared fields), and are thrown away;
+* each record's bookkeeping fields (primary key, replication key) are kept as a small
+  dict, the record's *view*, in the body where the record was: page guards, the record
+  filter, bookmarks and STATE read the views as they read decoded records;
+* each record is written as the bytes the server sent inside the RECORD envelope
+  (``RecordEmitter.write_raws``): values exact by construction, no decode-encode trip.
+
+A page the check cannot vouch for (a value of another type, an undeclared field, JSON that
+msgspec refuses: a byte order mark, a lone surrogate, ``NaN``, ``1e400`` in a typed
+field; a body that is not UTF-8) goes today's way whole: :meth:`FastPath.split` returns
+None and the body is decoded as it always was. A stream whose records need more than
+their bytes (:func:`obstacle`) never takes this path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import msgspec
+
+from tap_generic_rest.http.body import AUTO_SELECTOR, exact_number, loads
+from tap_generic_rest.records.typed import CannotTypeError, record_type
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
+    from tap_generic_rest.stream.base import GenericRestStream
+
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw] | list[msgspec.Raw])
+_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
+_LIST: Any = list  # subscripted with a type made at run time
+#: Classes whose values the record type decodes exactly as today's decoder does.
+_AS_DECODED = frozenset({type(None), bool, int, str})
+#: Undeclared fields past which a stream stops rebuilding its record type for new ones.
+MAX_EXTRA_FIELDS = 256
+
+#: Makes a page's views from its records' bytes and its checked records.
+Views: TypeAlias = "Callable[[Any, list[Any]], list[dict[str, Any]]]"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A page split by the fast path: its body for paginators, its records' views and bytes."""
+
+    #: The decoded body, the records at the selector replaced by their views.
+    body: Any
+    #: One small dict per record: its bookkeeping fields (:attr:`FastPath.view_fields`).
+    views: list[dict[str, Any]]
+    #: The bytes of each record, as the server sent them (spacing aside: one line each).
+    raws: list[msgspec.Raw]
+
+
+class FastPath:
+    """The fast record path of one schema (and one set of reported undeclared fields)."""
+
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        selector: str,
+        view_fields: Sequence[str],
+        extra: Iterable[str] = (),
+    ) -> None:
+        self.extra = frozenset(extra)
+        self.record = record_type(schema, self.extra)
+        self.view_fields = tuple(dict.fromkeys(view_fields))
+        self._path = selector.split(".") if selector != AUTO_SELECTOR else []
+        self._check = msgspec.json.Decoder(_LIST[self.record.type])
+        self._views = self._view_maker()
+
+    def _view_maker(self) -> Views:
+        """Views from the checked records' attributes, else the fields decoded exactly."""
+        names = self.view_fields
+        attributes, classes = self.record.attributes, self.record.classes
+        if all(name in attributes and classes[name] <= _AS_DECODED for name in names):
+            return _views_of_attributes(names, [attributes[name] for name in names])
+        exact = msgspec.json.Decoder(list[dict[str, Any]], float_hook=exact_number)
+
+        def decoded(array: Any, _: list[Any]) -> list[dict[str, Any]]:
+            return [{name: row.get(name) for name in names} for row in exact.decode(array)]
+
+        return decoded
+
+    def split(self, content: bytes) -> Split | None:
+        """The page split, or None when the typed check cannot vouch for every record."""
+        if not content.isascii():
+            try:
+                content.decode()  # msgspec does not look into the bytes of what it skips
+            except UnicodeDecodeError:
+                return None
+        try:
+            if b"\n" in content or b"\r" in content:  # one line per record in the output
+                content = msgspec.json.format(content, indent=-1)
+            top = _TOP.decode(content)
+            if isinstance(top, list):  # a bare array is the records
+                records = self._check.decode(content)
+                views = self._views(content, records)
+                return Split(views, views, top)
+            found = self._records_of(top)
+            if found is None:
+                return None
+            body, level, name, array = found
+            records = self._check.decode(array)
+            raws = _RAWS.decode(array)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        views = level[name] = self._views(array, records)
+        return Split(body, views, raws)
+
+    def _records_of(self, top: dict[str, msgspec.Raw]) -> tuple[Any, Any, str, Any] | None:
+        """The body decoded but for the records; the dict and key that hold them; their bytes."""
+        path = self._path
+        if not path:  # no selector: the body's only list (dlt's default)
+            path = [name for name, raw in top.items() if _opens(raw, b"[")]
+            if len(path) != 1:
+                return None
+        body = level = _decoded_but(top, path[0])
+        raws = top
+        for depth, name in enumerate(path):
+            raw = raws.get(name)
+            if raw is None:
+                return None
+            if depth == len(path) - 1:
+                return (body, level, name, raw) if _opens(raw, b"[") else None
+            if not _opens(raw, b"{"):
+                return None
+            raws = _OBJECT.decode(raw)
+            level[name] = inner = _decoded_but(raws, path[depth + 1])
+            level = inner
+        return None
+
+
+def _views_of_attributes(names: tuple[str, ...], attributes: list[str]) -> Views:
+    """Views made of the checked records' attributes (decoded as today's decoder would)."""
+    if len(names) == 1:
+        name, get = names[0], attrgetter(attributes[0])
+        return lambda _, records: [{name: value} for value in map(get, records)]
+    if names:
+        getter = attrgetter(*attributes)
+        return lambda _, records: [
+            dict(zip(names, values, strict=True)) for values in map(getter, records)
+        ]
+    return lambda _, records: [{} for _ in records]
+
+
+def _decoded_but(level: dict[str, msgspec.Raw], name: str) -> dict[str, Any]:
+    """Every value of ``level`` decoded as today (exact), but ``name``'s (filled in later)."""
+    return {key: None if key == name else loads(bytes(raw)) for key, raw in level.items()}
+
+
+def _opens(raw: msgspec.Raw, bracket: bytes) -> bool:
+    return memoryview(raw)[:1] == bracket
+
+
+class RawRecords:
+    """The fast path of one stream's sync: splits its pages, keeps the current page's bytes.
+
+    ``GenericRestStream`` hands it every page it parses (:meth:`took`); the page's views
+    are kept alive with their bytes, so a view's ``id`` names its bytes until the next page.
+    """
+
+    def __init__(self, stream: GenericRestStream) -> None:
+        self.stream = stream
+        self._fast: FastPath | None = None
+        self._views: list[dict[str, Any]] = []
+        self._by_id: dict[int, msgspec.Raw] = {}
+        #: Pages split and written as the server's bytes, and pages that went today's way.
+        self.fast_pages = 0
+        self.slow_pages = 0
+
+    def split(self, content: bytes) -> Split | None:
+        """What ``json_body`` calls for this stream's responses (see ``body.mark_split``)."""
+        fast = self.fast_path()
+        return None if fast is None else fast.split(content)
+
+    def fast_path(self) -> FastPath | None:
+        """The fast path for the stream's current schema and reported fields; None: none."""
+        stream = self.stream
+        emitter = stream.record_emitter  # rebuilt when the schema widens: so is this
+        extra = stream.reported_undeclared
+        fast = emitter.fast_path
+        if fast is not None and fast.extra == extra:
+            return fast
+        if emitter.fast_path_refused or len(extra) > MAX_EXTRA_FIELDS:
+            return None
+        try:
+            emitter.fast_path = FastPath(
+                stream.effective_schema, stream.records_key, view_fields(stream), extra
+            )
+        except CannotTypeError as exc:
+            emitter.fast_path_refused = str(exc)
+            return None
+        return emitter.fast_path
+
+    def took(self, split: Split | None) -> None:
+        """The page being parsed: split (its views' bytes kept), or today's (None)."""
+        if split is None:
+            self.slow_pages += 1
+            self._views, self._by_id = [], {}
+            return
+        self.fast_pages += 1
+        self._views = split.views
+        self._by_id = dict(zip(map(id, split.views), split.raws, strict=True))
+
+    def lines(self, records: list[dict[str, Any]]) -> list[msgspec.Raw | None] | None:
+        """Each record's bytes (None for one not from the current split page); None: none."""
+        if not self._by_id:
+            return None
+        return list(map(self._by_id.get, map(id, records)))
+
+    def line(self, record: dict[str, Any]) -> msgspec.Raw | None:
+        """The record's bytes if it is a view of the current page."""
+        return self._by_id.get(id(record))
+
+    def close(self) -> None:
+        """Forget the last page."""
+        self._views, self._by_id = [], {}
+
+
+def view_fields(stream: GenericRestStream) -> tuple[str, ...]:
+    """The fields the engine reads from records: primary key, replication key."""
+    fields = list(stream.primary_keys or ())
+    if stream.replication_key:
+        fields.append(stream.replication_key)
+    return tuple(fields)
+
+
+def obstacle(stream: GenericRestStream) -> str:
+    """Why ``stream``'s pages cannot be written as the server's bytes; empty when they can.
+
+    Called when a sync by page starts (``page_loop``): each reason is a way the records
+    must be decoded anyway.
+    """
+    emitter = stream.record_emitter
+    first = _first(stream.records_key)
+    reasons = (
+        (emitter.reason_slow, emitter.reason_slow),
+        (getattr(emitter, "prune_tree", None), "properties are deselected"),
+        (stream.post_processes_records, "the stream post-processes its records"),
+        (stream.partitions, "the stream is partitioned (partition keys go into its records)"),
+        (stream.watch_paginator is not None, "the probe watches the paging"),
+        (not stream.primary_keys, "the stream has no primary key (page guards read records)"),
+        (any(t.reads(first) for t in _templates(stream.paging)), "the paging reads records"),
+    )
+    return next((reason for found, reason in reasons if found), "")
+
+
+def _first(selector: str) -> str | None:
+    return selector.split(".", 1)[0] if selector != AUTO_SELECTOR else None
+
+
+def _templates(value: Any) -> Iterator[Any]:
+    """The templates a paging spec holds (``spec.template.Template``), at any depth."""
+    if hasattr(value, "reads") and hasattr(value, "tree"):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _templates(getattr(value, field.name))
