@@ -97,6 +97,8 @@ class GenericRestStream(WideningStream):
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
     #: decisions and stops after a few pages. None in a sync.
     watch_paginator: Callable[[BaseAPIPaginator[Any]], BaseAPIPaginator[Any]] | None = None
+    #: The fast record path while a sync by page uses it (``page_loop.sync_by_page``).
+    raw_records: RawRecords | None = None
     # A redirect could forward our custom auth headers to another host; fail instead.
     allow_redirects = False
 
@@ -107,8 +109,6 @@ class GenericRestStream(WideningStream):
         self._requests_session = transport.new_session()
         #: The current paginator's guards, checked on each page before its records are used.
         self._page_guard: PageGuard | None = None
-        #: The fast record path while a sync by page uses it (``page_loop.sync_by_page``).
-        self.raw_records: RawRecords | None = None
         quiet_expected_failures(self.logger)
 
     # --- request building -------------------------------------------------------
