@@ -121,6 +121,11 @@ class SpecStream(GenericRestStream):
         # state partition's keys, which here are the ones requests depend on).
         return super().post_process(self._with_parent_fields(row, context), context)
 
+    @property
+    def post_processes_records(self) -> bool:
+        """Only a child's records change (its parent's fields go in); the filter aside."""
+        return bool(self.parent_keys)
+
     def _with_parent_fields(self, row: dict[str, Any], context: Context | None) -> dict[str, Any]:
         if context:
             for key, _ in self.parent_keys:
