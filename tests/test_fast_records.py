@@ -189,11 +189,16 @@ class SpacedPages:
     """helpdesk contacts in pages of 4, written with spaces (``json.dumps``); ``odd`` per page."""
 
     def __init__(
-        self, total: int, odd: dict[int, tuple[int, bytes]], bom: frozenset[int] = frozenset()
+        self,
+        total: int,
+        odd: dict[int, tuple[int, bytes]],
+        bom: frozenset[int] = frozenset(),
+        around: dict[int, tuple[bytes, bytes]] | None = None,
     ) -> None:
         self.total = total
         self.odd = odd  # page number -> (record position, JSON text of that record)
         self.bom = bom  # pages whose body starts with a UTF-8 byte order mark
+        self.around = around or {}  # page number -> other keys before and after the records
 
     def __call__(self, handler: Handler) -> None:
         offset = int(handler.query.get("offset", ["0"])[0])
@@ -205,8 +210,9 @@ class SpacedPages:
         if page in self.odd:  # the odd record stands in for the one at its position
             position, text = self.odd[page]
             texts[position] = text.replace(b'"c5"', f'"c{offset + position}"'.encode())
-        body = (b"\xef\xbb\xbf" if page in self.bom else b"") + b'{"data": ['
-        body += b", ".join(texts) + b"]}"
+        before, after = self.around.get(page, (b"", b""))
+        body = (b"\xef\xbb\xbf" if page in self.bom else b"") + b"{" + before + b'"data": ['
+        body += b", ".join(texts) + b"]" + after + b"}"
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(body)))
@@ -280,6 +286,33 @@ def test_an_undeclared_field_falls_back_once_then_pages_with_it_go_fast() -> Non
         fast = sync(config, _only(config, "contacts"), fast=True)
     lines = [line for line in fast.lines if line.startswith('{"type":"RECORD"')]
     assert [_spaced(line) for line in lines] == [False] * 4 + [True] * 8
+
+
+def test_envelopes_that_change_from_page_to_page_are_split_alike(
+    monkeypatch: pytest.MonkeyPatch, pages: Counter[tuple[str, bool]]
+) -> None:
+    """Keys beside the records come, go and move: each page split, the paging reads them."""
+    around = {
+        1: (b'"meta": {"n": 1}, ', b""),
+        2: (b"", b', "meta": {"n": 12345678901234567890}, "x": [1.50]'),
+        3: (b'"x": null, ', b', "meta": {}'),
+    }
+    server = SpacedPages(20, {}, around=around)
+    with HostileServer(server) as api:
+        config = {"source": "helpdesk", "base_url": api.url, "api_key": "k", "page_size": 4}
+        catalog = _only(config, "contacts")
+        fast = sync(config, catalog, fast=True)
+        today = without_fast_path_sync(config, catalog, monkeypatch)
+    assert_same_records(fast, today)
+    assert pages == {("contacts", True): 6}  # the last one empty
+
+
+def without_fast_path_sync(
+    config: dict[str, Any], catalog: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Sync:
+    with monkeypatch.context() as patch:
+        patch.setattr(fast_path, "obstacle", lambda stream: "turned off by the test")
+        return sync(config, catalog, fast=True)
 
 
 def test_a_spread_body_is_written_one_record_a_line() -> None:

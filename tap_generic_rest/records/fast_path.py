@@ -22,9 +22,9 @@ their bytes (:func:`obstacle`) never takes this path.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
@@ -43,6 +43,10 @@ _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _LIST: Any = list  # subscripted with a type made at run time
 #: Classes whose values the record type decodes exactly as today's decoder does.
 _AS_DECODED = frozenset({type(None), bool, int, str})
+#: Keys besides the records past which a body is no longer read as one envelope.
+MAX_ENVELOPE_KEYS = 32
+#: Bytes of a body checked for UTF-8 at a time (see :func:`is_utf8`).
+_UTF8_CHUNK = 1 << 16
 #: Undeclared fields past which a stream stops rebuilding its record type for new ones.
 MAX_EXTRA_FIELDS = 256
 
@@ -78,12 +82,17 @@ class FastPath:
         self._path = selector.split(".") if selector != AUTO_SELECTOR else []
         self._check = msgspec.json.Decoder(_LIST[self.record.type])
         self._views = self._view_maker()
+        #: A body of one known shape (records under one key) read in two passes, not three.
+        self._envelope: _Envelope | None = None
 
     def _view_maker(self) -> Views:
         """Views from the checked records' attributes, else the fields decoded exactly."""
         names = self.view_fields
         attributes, classes = self.record.attributes, self.record.classes
-        if all(name in attributes and classes[name] <= _AS_DECODED for name in names):
+        self._views_of_records = all(
+            name in attributes and classes[name] <= _AS_DECODED for name in names
+        )
+        if self._views_of_records:
             return _views_of_attributes(names, [attributes[name] for name in names])
         exact = msgspec.json.Decoder(list[dict[str, Any]], float_hook=exact_number)
 
@@ -94,14 +103,15 @@ class FastPath:
 
     def split(self, content: bytes) -> Split | None:
         """The page split, or None when the typed check cannot vouch for every record."""
-        if not content.isascii():
-            try:
-                content.decode()  # msgspec does not look into the bytes of what it skips
-            except UnicodeDecodeError:
-                return None
+        if not content.isascii() and not is_utf8(content):
+            return None  # msgspec does not look into the bytes of what it skips
         try:
             if b"\n" in content or b"\r" in content:  # one line per record in the output
                 content = msgspec.json.format(content, indent=-1)
+            if self._envelope is not None:
+                split = self._envelope.split(content, self._views)
+                if split is not None:
+                    return split
             top = _TOP.decode(content)
             if isinstance(top, list):  # a bare array is the records
                 records = self._check.decode(content)
@@ -116,7 +126,17 @@ class FastPath:
         except (msgspec.DecodeError, RecursionError):
             return None
         views = level[name] = self._views(array, records)
+        if len(self._path) == 1 and self._views_of_records:
+            self._learn(top)
         return Split(body, views, raws)
+
+    def _learn(self, top: dict[str, msgspec.Raw]) -> None:
+        """Read bodies with these keys (and those seen before) as one envelope from now on."""
+        (name,) = self._path
+        known = self._envelope.others if self._envelope is not None else ()
+        others = tuple(dict.fromkeys((*known, *(key for key in top if key != name))))
+        if (self._envelope is None or others != known) and len(others) <= MAX_ENVELOPE_KEYS:
+            self._envelope = _Envelope(name, others, self.record.type)
 
     def _records_of(self, top: dict[str, msgspec.Raw]) -> tuple[Any, Any, str, Any] | None:
         """The body decoded but for the records; the dict and key that hold them; their bytes."""
@@ -141,17 +161,84 @@ class FastPath:
         return None
 
 
+class _Envelope:
+    """A body whose records are under one key, read as one Struct: two passes, not three.
+
+    One pass splits the records (``list[Raw]``) and keeps the other keys' bytes, one checks
+    the records; a body with a key not seen before, or without the records, is read the
+    general way (``FastPath.split``), which learns its keys.
+    """
+
+    def __init__(self, name: str, others: tuple[str, ...], record: Any) -> None:
+        self.others = others
+        rename = {"records": name} | {f"k{i}": key for i, key in enumerate(others)}
+        rest = [(f"k{i}", msgspec.Raw, msgspec.UNSET) for i in range(len(others))]
+        split = msgspec.defstruct(
+            "Envelope",
+            [("records", list[msgspec.Raw]), *rest],
+            rename=rename,
+            forbid_unknown_fields=True,
+        )
+        checked = msgspec.defstruct(
+            "CheckedEnvelope", [("records", _LIST[record]), *rest], rename=rename, gc=False
+        )
+        self._split = msgspec.json.Decoder(split)
+        self._checked = msgspec.json.Decoder(checked)
+        self._name = name
+
+    def split(self, content: bytes, views: Views) -> Split | None:
+        """The page split, or None to read it the general way (which may still split it)."""
+        try:
+            head: Any = self._split.decode(content)
+            checked: Any = self._checked.decode(content)
+            records = checked.records
+        except msgspec.DecodeError:
+            return None
+        body = {
+            key: loads(bytes(raw))
+            for key, raw in zip(self.others, _values(head), strict=True)
+            if raw is not msgspec.UNSET
+        }
+        body[self._name] = made = views(None, records)
+        return Split(body, made, head.records)
+
+
+def _values(head: Any) -> Iterator[Any]:
+    """The envelope's other keys' values, in order (``k0``, ``k1``...)."""
+    return (getattr(head, f"k{i}") for i in range(len(head.__struct_fields__) - 1))
+
+
+def is_utf8(content: bytes) -> bool:
+    """Whether ``content`` is UTF-8, read :data:`_UTF8_CHUNK` bytes at a time.
+
+    As ``bytes.decode`` says, several times faster: a page decoded whole is one string as
+    wide as its widest character (four bytes a character for one emoji), chunks are
+    strings as wide as theirs. The incremental decoder carries a character cut in two.
+    """
+    decode = codecs.getincrementaldecoder("utf-8")().decode
+    view = memoryview(content)
+    try:
+        for start in range(0, len(content), _UTF8_CHUNK):
+            decode(view[start : start + _UTF8_CHUNK])
+        decode(b"", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _views_of_attributes(names: tuple[str, ...], attributes: list[str]) -> Views:
-    """Views made of the checked records' attributes (decoded as today's decoder would)."""
-    if len(names) == 1:
-        name, get = names[0], attrgetter(attributes[0])
-        return lambda _, records: [{name: value} for value in map(get, records)]
-    if names:
-        getter = attrgetter(*attributes)
-        return lambda _, records: [
-            dict(zip(names, values, strict=True)) for values in map(getter, records)
-        ]
-    return lambda _, records: [{} for _ in records]
+    """Views made of the checked records' attributes (decoded as today's decoder would).
+
+    One generated comprehension (``{'id': r.f0, ...} for r in records``): field names enter
+    the code as ``repr`` literals, attributes are the record type's own ``f<n>`` names.
+    """
+    items = ", ".join(
+        f"{name!r}: r.{attribute}" for name, attribute in zip(names, attributes, strict=True)
+    )
+    assert all(attribute.isidentifier() for attribute in attributes)
+    code = f"lambda _, records: [{{{items}}} for r in records]"
+    made: Views = eval(code, {"__builtins__": {}})  # noqa: S307  # names as repr literals
+    return made
 
 
 def _decoded_but(level: dict[str, msgspec.Raw], name: str) -> dict[str, Any]:
