@@ -143,6 +143,30 @@ def test_the_fast_path_writes_todays_records(
     assert split, "no page went the fast way"
 
 
+@pytest.fixture(scope="module")
+def bare_sandbox() -> Iterator[Sandbox]:
+    """Statuspage and Jira's application roles as the real APIs send them: bare arrays."""
+    with Sandbox(seed=13, default_size=30, bare_arrays=["statuspage", "tracker"]) as sandbox:
+        yield sandbox
+
+
+@pytest.mark.parametrize("kind", ["built-in", "spec"])
+@pytest.mark.parametrize("source", ["statuspage", "tracker"])
+def test_bare_array_bodies_give_todays_records(
+    bare_sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    pages: Counter[tuple[str, bool]],
+    source: str,
+    kind: str,
+) -> None:
+    if kind == "built-in":
+        config = bare_sandbox.tap_config(source, page_size=7)
+    else:
+        config = spec_config(bare_sandbox, source, page_size=7)
+    assert_same_records(sync(config, fast=True), without_fast_path(config, monkeypatch))
+    assert any(was_split for _, was_split in pages)
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_odd_json_drift_and_undeclared_fields_give_todays_records(
     odd_sandbox: Sandbox,
