@@ -420,3 +420,70 @@ def test_a_record_the_typed_check_passes_needs_nothing_from_todays_checks(path: 
         assert set(record) <= declared, text
         passed += 1
     assert passed > 20  # the generated records reach both answers
+
+
+# --- specs: selectors the fast path follows, paging that reads the records ----------------------
+
+BASE = "https://api.example.com"
+
+
+def _spec(paginator: Any, **endpoint: Any) -> dict[str, Any]:
+    resource = {"name": "things", "primary_key": "id", "write_disposition": "merge"}
+    resource["endpoint"] = {"path": "/things", "paginator": paginator, **endpoint}
+    return {
+        "base_url": BASE,
+        "spec": {"client": {"base_url": BASE}, "resources": [resource]},
+        "max_concurrent_requests": 1,
+    }
+
+
+def _rows(page: int) -> list[dict[str, Any]]:
+    return [{"id": page * 3 + i, "token": f"t{page * 3 + i}", "score": 1.5} for i in range(3)]
+
+
+LINK = {"type": "json_link", "next_url_path": "meta.next"}
+
+
+@pytest.mark.parametrize(
+    ("selector", "wrap"),
+    [
+        (None, lambda rows, more: {"things": rows, "meta": more}),
+        ("result.items", lambda rows, more: {"result": {"items": rows, "n": 3}, "meta": more}),
+    ],
+    ids=["the only list", "a nested selector"],
+)
+def test_spec_selectors_are_split(
+    requests_mock: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    pages: Counter[tuple[str, bool]],
+    selector: str | None,
+    wrap: Any,
+) -> None:
+    for page in range(3):
+        more = {"next": f"{BASE}/things?page={page + 1}"} if page < 2 else {}
+        query = "" if page == 0 else f"?page={page}"
+        requests_mock.get(f"{BASE}/things{query}", json=wrap(_rows(page), more), complete_qs=True)
+    config = _spec(LINK, **({"data_selector": selector} if selector else {}))
+    fast = sync(config, fast=True)
+    assert [r["id"] for r in fast.records("things")] == list(range(9))
+    assert_same_records(fast, without_fast_path(config, monkeypatch))
+    assert pages[("things", True)] == 3
+
+
+def test_paging_that_reads_the_records_keeps_them_decoded(
+    requests_mock: Any, monkeypatch: pytest.MonkeyPatch, pages: Counter[tuple[str, bool]]
+) -> None:
+    """A cursor taken from the last record: the records must be decoded, whole, as today."""
+    cursor = {
+        "type": "cursor",
+        "cursor_value": '{{ response["items"][-1]["token"] }}',
+        "cursor_param": "after",
+    }
+    for page in range(3):
+        query = "" if page == 0 else f"?after=t{page * 3 - 1}"
+        rows = _rows(page) if page < 2 else []
+        requests_mock.get(f"{BASE}/things{query}", json={"items": rows}, complete_qs=True)
+    config = _spec(cursor, data_selector="items")
+    fast = sync(config, fast=True)
+    assert [r["id"] for r in fast.records("things")] == list(range(6))
+    assert not pages  # no fast record path for this stream
