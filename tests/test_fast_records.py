@@ -487,3 +487,38 @@ def test_paging_that_reads_the_records_keeps_them_decoded(
     fast = sync(config, fast=True)
     assert [r["id"] for r in fast.records("things")] == list(range(6))
     assert not pages  # no fast record path for this stream
+
+
+def test_a_page_repeated_after_going_the_other_way_is_still_a_repeat(
+    monkeypatch: pytest.MonkeyPatch, pages: Counter[tuple[str, bool]]
+) -> None:
+    """A server that loops back to its first page: caught at once, whichever way each went.
+
+    The first page goes today's way (it brings an undeclared field), its repeat the fast way
+    (the field is known by then); the page guard's fingerprint is the same for both.
+    """
+    size = 50
+
+    def looping(handler: Handler) -> None:
+        page = int(handler.query["offset"][0]) // size % 5  # after five pages, the first again
+        texts = [json.dumps(_contact(page * size + i)).encode() for i in range(size)]
+        if page == 0:
+            texts[0] = ODD_RECORDS["undeclared"].replace(b'"c5"', b'"c0"')
+        body = b'{"data": [' + b", ".join(texts) + b"]}"
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    outcomes = []
+    with HostileServer(looping) as api:
+        config = {"source": "helpdesk", "base_url": api.url, "api_key": "k", "page_size": size}
+        catalog = _only(config, "contacts")
+        for turned_off in (False, True):
+            with monkeypatch.context() as patch:
+                if turned_off:
+                    patch.setattr(fast_path, "obstacle", lambda stream: "turned off")
+                with pytest.raises(Exception, match="repeats an earlier page") as failed:
+                    sync(config, catalog, fast=True)
+            outcomes.append(failed.value)
+    assert pages[("contacts", True)] == 4  # pages 2 to 5 (the repeat fails before it is taken)
