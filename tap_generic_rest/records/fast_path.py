@@ -9,7 +9,8 @@ For a page the typed check (``typed.py``) vouches for, none of that is needed:
   (drift, conformance, undeclared fields), and are thrown away;
 * each record's bookkeeping fields (primary key, replication key) are kept as a small
   dict, the record's *view*, in the body where the record was: page guards, the record
-  filter, bookmarks and STATE read the views as they read decoded records;
+  filter, bookmarks and STATE read the views as they read decoded records (the first and
+  last records are decoded whole: a page guard fingerprints a page by them);
 * each record is written as the bytes the server sent inside the RECORD envelope
   (``RecordEmitter.write_raws``): values exact by construction, no decode-encode trip.
 
@@ -115,7 +116,7 @@ class FastPath:
             top = _TOP.decode(content)
             if isinstance(top, list):  # a bare array is the records
                 records = self._check.decode(content)
-                views = self._views(content, records)
+                views = _whole_ends(self._views(content, records), top)
                 return Split(views, views, top)
             found = self._records_of(top)
             if found is None:
@@ -125,7 +126,7 @@ class FastPath:
             raws = _RAWS.decode(array)
         except (msgspec.DecodeError, RecursionError):
             return None
-        views = level[name] = self._views(array, records)
+        views = level[name] = _whole_ends(self._views(array, records), raws)
         if len(self._path) == 1 and self._views_of_records:
             self._learn(top)
         return Split(body, views, raws)
@@ -199,8 +200,20 @@ class _Envelope:
             for key, raw in zip(self.others, _values(head), strict=True)
             if raw is not msgspec.UNSET
         }
-        body[self._name] = made = views(None, records)
+        body[self._name] = made = _whole_ends(views(None, records), head.records)
         return Split(body, made, head.records)
+
+
+def _whole_ends(views: list[dict[str, Any]], raws: list[msgspec.Raw]) -> list[dict[str, Any]]:
+    """The views, the first and the last record decoded whole (as today's decoder reads them).
+
+    A page guard fingerprints a page by its first and last records: a page seen again must
+    give the same fingerprint whichever way it went.
+    """
+    if views:
+        views[0] = loads(bytes(raws[0]))
+        views[-1] = loads(bytes(raws[-1]))
+    return views
 
 
 def _values(head: Any) -> Iterator[Any]:
