@@ -272,12 +272,8 @@ class RawRecords:
 
     def __init__(self, stream: GenericRestStream) -> None:
         self.stream = stream
-        self._fast: FastPath | None = None
         self._views: list[dict[str, Any]] = []
         self._by_id: dict[int, msgspec.Raw] = {}
-        #: Pages split and written as the server's bytes, and pages that went today's way.
-        self.fast_pages = 0
-        self.slow_pages = 0
 
     def split(self, content: bytes) -> Split | None:
         """What ``json_body`` calls for this stream's responses (see ``body.mark_split``)."""
@@ -306,10 +302,8 @@ class RawRecords:
     def took(self, split: Split | None) -> None:
         """The page being parsed: split (its views' bytes kept), or today's (None)."""
         if split is None:
-            self.slow_pages += 1
             self._views, self._by_id = [], {}
             return
-        self.fast_pages += 1
         self._views = split.views
         self._by_id = dict(zip(map(id, split.views), split.raws, strict=True))
 
