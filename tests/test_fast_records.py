@@ -396,18 +396,31 @@ def _random_record(schema: dict[str, Any], rng: random.Random) -> dict[str, Any]
 
 
 SCHEMAS = sorted((ROOT / "schemas").glob("*/*.json"))
+#: What no source's schema has: objects whose undeclared keys the SDK drops (additionalProperties
+#: unset), a boolean-only field, integers and numbers only, arrays of objects.
+STRICT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "flag": {"type": "boolean"},
+        "count": {"type": ["integer", "null"]},
+        "ratio": {"type": "number"},
+        "owner": {"type": ["object", "null"], "properties": {"type": {"type": "string"}}},
+        "tags": {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "integer"}}}},
+        "free": {"type": "object", "additionalProperties": True},
+        "either": {"type": ["string", "integer"]},
+    },
+}
 
 
-@pytest.mark.parametrize("path", SCHEMAS, ids=[f"{p.parent.name}/{p.stem}" for p in SCHEMAS])
-def test_a_record_the_typed_check_passes_needs_nothing_from_todays_checks(path: Path) -> None:
-    schema = json.loads(path.read_text())
+def _check_schema(schema: dict[str, Any], seed: str) -> None:
     try:
         typed = msgspec.json.Decoder(record_type(schema).type)
     except CannotTypeError:
         pytest.skip("the stream keeps today's path")
     check = compile_record_check(schema)
     declared = set(schema["properties"])
-    rng = random.Random(path.name)
+    rng = random.Random(seed)
     passed = 0
     for _ in range(400):
         text = json.dumps(_random_record(schema, rng)).encode()
@@ -420,6 +433,15 @@ def test_a_record_the_typed_check_passes_needs_nothing_from_todays_checks(path: 
         assert set(record) <= declared, text
         passed += 1
     assert passed > 20  # the generated records reach both answers
+
+
+@pytest.mark.parametrize("path", SCHEMAS, ids=[f"{p.parent.name}/{p.stem}" for p in SCHEMAS])
+def test_a_record_the_typed_check_passes_needs_nothing_from_todays_checks(path: Path) -> None:
+    _check_schema(json.loads(path.read_text()), path.name)
+
+
+def test_strict_objects_and_booleans_are_checked_as_the_sdk_conforms_them() -> None:
+    _check_schema(STRICT, "strict")
 
 
 # --- specs: selectors the fast path follows, paging that reads the records ----------------------
@@ -522,3 +544,22 @@ def test_a_page_repeated_after_going_the_other_way_is_still_a_repeat(
                     sync(config, catalog, fast=True)
             outcomes.append(failed.value)
     assert pages[("contacts", True)] == 4  # pages 2 to 5 (the repeat fails before it is taken)
+
+
+def test_a_replace_resource_writes_its_records_version(
+    requests_mock: Any, monkeypatch: pytest.MonkeyPatch, pages: Counter[tuple[str, bool]]
+) -> None:
+    """``write_disposition: replace``: every RECORD carries the table version, as today."""
+    for page in range(2):
+        more = {"next": f"{BASE}/things?page=1"} if page == 0 else {}
+        query = "" if page == 0 else "?page=1"
+        body = {"things": _rows(page), "meta": more}
+        requests_mock.get(f"{BASE}/things{query}", json=body, complete_qs=True)
+    config = _spec(LINK, data_selector="things")
+    config["spec"]["resources"][0]["write_disposition"] = "replace"
+    fast = sync(config, fast=True)
+    records = [m for m in fast.messages if m["type"] == "RECORD"]
+    assert len(records) == 6
+    assert all(list(m) == ["type", "stream", "record", "version", "time_extracted"] for m in records)
+    assert_same_records(fast, without_fast_path(config, monkeypatch))
+    assert pages[("things", True)] == 2
