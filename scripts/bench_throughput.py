@@ -1,4 +1,4 @@
-"""Throughput benchmark: records/s and peak memory of the tap, a stock SDK tap and a raw floor.
+"""Throughput benchmark: records/s and peak memory of the tap, dlt's extraction and raw floors.
 
 It starts the sandbox in its own process (so that it never shares the GIL with what is
 measured) with ``--records`` records in helpdesk ``contacts`` (offset paging) and oncall
@@ -8,22 +8,27 @@ second sandbox with lean records (``--lean``: scalar fields and one small object
 bytes against about 1,900), where the per-record cost of a tap shows most. Modes:
 
 * ``tap``: tap-generic-rest (``python -m tap_generic_rest``), default settings;
-* ``baseline``: ``scripts/baseline_tap.py``, a stock SDK ``RESTStream`` tap with the SDK's
-  defaults (same schemas, auth and paging, none of this project's work);
 * ``floor``: a plain loop that fetches the same pages (requests, keep-alive), decodes them
-  and writes Singer RECORD lines with orjson;
-* ``floor-hc``: the floor on ``http.client`` instead of requests (one connection, one read
-  per body): this machine's practical limit for a Python tap;
-* ``floor-gc`` (only with ``--modes``): the floor with the tap's garbage-collector settings.
+  and writes Singer RECORD lines with orjson, checking nothing (``scripts/bench_peers.py``);
+* ``dlt``: dlt's ``rest_api`` source on the same API, ``pipeline.extract`` only (no
+  normalize, no load: ``scripts/bench_peers.py``);
+* ``baseline`` (only with ``--modes``): ``scripts/baseline_tap.py``, a stock SDK
+  ``RESTStream`` tap with the SDK's defaults (same schemas, auth and paging);
+* ``floor-hc`` (only with ``--modes``): the floor on ``http.client`` instead of requests;
+* ``floor-gc``: the floor with the tap's garbage-collector settings (a floor that does not
+  pay for collections walking its decoded pages, which a busy machine makes dearer).
 
+The modes run interleaved (round after round, each mode once per round), so that a machine
+shared with other work slows them alike; each mode's figure is its median over the rounds.
 It prints records/s (records over the subprocess's wall time, start-up included), CPU
 seconds, peak RSS (``wait4``'s ``ru_maxrss``) and the sandbox's CPU seconds during the run,
-then the ratios tap/baseline and tap/floor. Every run's record count is checked.
+then the ratios tap/floor and tap/dlt, and the machine's load average before and after.
+Every run's record count is checked.
 
-    python scripts/bench_throughput.py                  # 500,000 records per stream
+    python scripts/bench_throughput.py                  # 200,000 and 1,000,000 records
     python scripts/bench_throughput.py --records 100000 --streams helpdesk.contacts
-    python scripts/bench_throughput.py --repeat 3       # best of 3 runs per mode
-    python scripts/bench_throughput.py --memory         # peak RSS at 500,000 vs 2,000,000
+    python scripts/bench_throughput.py --repeat 3       # 3 rounds per size, medians
+    python scripts/bench_throughput.py --memory         # peak RSS at 200,000 vs 2,000,000
 """
 
 from __future__ import annotations
@@ -34,13 +39,11 @@ import contextlib
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ("helpdesk.contacts", "helpdesk.contacts:lean", "oncall.alerts")
 #: What the tap sends besides paging: it reads alerts sorted by their replication key.
 TAP_QUERIES = {"oncall.alerts": "sort=updatedAt&order=asc"}
-MODES = ("tap", "baseline", "floor", "floor-hc", "floor-gc")
-DEFAULT_MODES = ("tap", "baseline", "floor", "floor-hc")
+MODES = ("tap", "floor", "floor-gc", "dlt", "baseline", "floor-hc")
+DEFAULT_MODES = ("tap", "floor", "floor-gc", "dlt")
+DEFAULT_STREAMS = ("helpdesk.contacts", "helpdesk.contacts:lean")
+#: The issue's goals at 1,000,000 records: tap/floor and tap/dlt.
+GOALS = {"floor": 1.2, "dlt": 1.8}
 LEAN = ":lean"
 SANDBOX_READY_TIMEOUT = 1800  # seconds: pre-rendering 2,000,000 records takes minutes
 _METRIC = re.compile(r"METRIC: (\{.*\})\s*$")
@@ -208,8 +214,9 @@ def measure(
         cmd = [sys.executable, str(ROOT / "scripts" / "baseline_tap.py"), "--config", str(config)]
         count = _sdk_record_count
     else:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--floor-run", str(config), stream]
-        cmd += [mode.removeprefix("floor").lstrip("-")] if mode != "floor" else []
+        kind = "dlt" if mode == "dlt" else "floor"
+        cmd = [sys.executable, str(ROOT / "scripts" / "bench_peers.py"), kind, str(config), stream]
+        cmd += [mode.removeprefix("floor-")] if mode.startswith("floor-") else []
         count = _floor_record_count
     stderr_path = workdir / f"{mode}-{stream}.stderr"
     sandbox_cpu = sandbox.cpu_seconds()
@@ -238,146 +245,56 @@ def measure(
     )
 
 
-# --- the raw floor -------------------------------------------------------------------------------
-
-
-def floor_run(config_path: str, stream: str, variant: str = "") -> None:
-    """Fetch, decode and write RECORD lines with nothing else: the fastest plain loop.
-
-    ``variant`` "hc" (mode floor-hc) fetches with ``http.client`` (one keep-alive
-    connection, one read per body) instead of requests; "gc" (mode floor-gc) gives the
-    floor the tap's garbage-collector settings (records.writer.gc_tuned_for_streaming,
-    and no collection while decoding).
-    """
-    import gc
-    import http.client
-    from urllib.parse import urlencode, urlsplit
-
-    import orjson
-    import requests
-
-    loads = orjson.loads
-    if variant == "gc":
-        from tap_generic_rest.http.body import loads
-        from tap_generic_rest.records.writer import GC_THRESHOLD_WHILE_STREAMING
-
-        gc.set_threshold(GC_THRESHOLD_WHILE_STREAMING, *gc.get_threshold()[1:])
-
-    config = json.loads(Path(config_path).read_text())
-    page_size = int(config["page_size"])
-    base = config["base_url"].rstrip("/")
-    out = sys.stdout.buffer
-    headers: dict[str, str] = {}
-    query: dict[str, Any] = {}
-    if config["source"] == "helpdesk":
-        url: str | None = f"{base}/v1/contacts"
-        params: dict[str, Any] | None = {"offset": 0, "limit": page_size}
-        query = {"api_key": config["api_key"]}
-    else:
-        url, params = f"{base}/v2/alerts", {"limit": page_size}
-        headers["api_key"] = config["api_token"]
-    session = requests.Session()
-    session.params, session.headers["api_key"] = query, headers.get("api_key", "")
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=300)
-
-    def fetch(url: str, params: dict[str, Any] | None) -> bytes:
-        if variant != "hc":
-            response = session.get(url, params=params, timeout=300)
-            response.raise_for_status()
-            return response.content
-        target = urlsplit(url)  # a next link carries its own query
-        path = target.path + "?" + (urlencode({**query, **params}) if params else target.query)
-        connection.request("GET", path, headers=headers)
-        answer = connection.getresponse()
-        body = answer.read()
-        if answer.status != 200:
-            sys.exit(f"status {answer.status}")
-        return body
-
-    head = {"type": "RECORD", "stream": stream}
-    count = 0
-    while url:
-        body = loads(fetch(url, params))
-        records = body["data"]
-        extracted = datetime.now(timezone.utc).isoformat()
-        for record in records:
-            line = {**head, "record": record, "time_extracted": extracted}
-            out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
-        count += len(records)
-        if config["source"] == "helpdesk":
-            if len(records) < page_size:
-                break
-            params = {"offset": count, "limit": page_size}
-        else:
-            url, params = body.get("paging", {}).get("next"), None
-    out.flush()
-    sys.stderr.write(f"floor records {count}\n")
-
-
 # --- reports -------------------------------------------------------------------------------------
 
 
-def _best(runs: list[Run]) -> Run:
-    return max(runs, key=lambda run: run.per_second)
+def _median(runs: list[Run]) -> Run:
+    """The run of median records/s (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda run: run.per_second)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def print_throughput(runs: list[Run], repeat: int) -> None:
-    """One table row per stream and mode (the best of the repeats), then the ratios."""
+    """One row per size, stream and mode (the median round), then the ratios."""
     header = (
-        f"{'stream':<18} {'mode':<9} {'records':>9} {'seconds':>8} {'records/s':>10} "
+        f"{'stream':<22} {'mode':<9} {'records':>9} {'seconds':>8} {'records/s':>10} "
         f"{'cpu s':>7} {'rec/cpu s':>10} {'peak RSS':>9} {'sandbox cpu s':>14}"
     )
     print()
     print(header)
     print("-" * len(header))
-    for stream in dict.fromkeys(run.stream for run in runs):
-        best: dict[str, Run] = {}
+    for stream, size in dict.fromkeys((run.stream, run.records) for run in runs):
+        median: dict[str, Run] = {}
         for mode in MODES:
-            mine = [run for run in runs if run.stream == stream and run.mode == mode]
+            mine = [r for r in runs if (r.stream, r.records, r.mode) == (stream, size, mode)]
             if not mine:
                 continue
-            best[mode] = run = _best(mine)
-            spread = ""
-            if len(mine) > 1:
-                spread = f"  (median {statistics.median(r.per_second for r in mine):,.0f}/s)"
+            median[mode] = run = _median(mine)
+            rates = [r.per_second for r in mine]
+            spread = f"  ({min(rates):,.0f}-{max(rates):,.0f}/s)"
             print(
-                f"{stream:<18} {mode:<9} {run.records:>9,} {run.seconds:>8.2f} "
+                f"{stream:<22} {mode:<9} {run.records:>9,} {run.seconds:>8.2f} "
                 f"{run.per_second:>10,.0f} {run.cpu_seconds:>7.2f} "
                 f"{run.records / run.cpu_seconds:>10,.0f} {run.peak_rss_mb:>7.0f}MB "
-                f"{run.sandbox_cpu_seconds:>14.2f}{spread}"
+                f"{run.sandbox_cpu_seconds:>14.2f}{spread if len(mine) > 1 else ''}"
             )
-        tap = best.get("tap")
-        goals = (
-            ("baseline", "goal >= 15x"),
-            ("floor", "goal >= 0.8x"),
-            ("floor-hc", "http.client floor"),
-            ("floor-gc", "a floor with the tap's GC settings"),
-        )
-        for other, goal in goals:
-            if tap and other in best:
-                wall = tap.per_second / best[other].per_second
-                cpu = best[other].cpu_seconds / tap.cpu_seconds
+        tap = median.get("tap")
+        for other in MODES[1:]:
+            if tap and other in median:
+                wall = tap.per_second / median[other].per_second
+                cpu = median[other].cpu_seconds / tap.cpu_seconds
+                goal = f" (goal at 1,000,000: >= {GOALS[other]}x)" if other in GOALS else ""
                 print(
-                    f"{'':<18} tap/{other}: {wall:.2f}x records/s ({goal}); "
+                    f"{'':<22} tap/{other}: {wall:.2f}x records/s{goal}; "
                     f"{cpu:.2f}x records per CPU second"
                 )
-        if "floor" in best:
-            floor = best["floor"]
-            print(
-                f"{'':<18} the sandbox used {floor.sandbox_cpu_seconds:.2f} CPU s while the "
-                f"floor ran {floor.seconds:.2f} s ({floor.sandbox_cpu_seconds / floor.seconds:.0%} "
-                f"of a core); the floor itself was on CPU {floor.cpu_seconds / floor.seconds:.0%} "
-                "of its time"
-            )
-    if repeat > 1:
-        print(f"(best of {repeat} runs per mode)")
+    print(f"(median of {repeat} interleaved rounds per mode; range in brackets)")
 
 
 def print_memory(runs: list[Run]) -> None:
     """Peak RSS per stream and mode at each size, and the ratio largest/smallest."""
     print()
-    print(f"{'stream':<18} {'mode':<9} {'records':>10} {'peak RSS':>9} {'records/s':>10}")
+    print(f"{'stream':<22} {'mode':<9} {'records':>10} {'peak RSS':>9} {'records/s':>10}")
     for stream in dict.fromkeys(run.stream for run in runs):
         for mode in MODES:
             mine = sorted(
@@ -386,14 +303,14 @@ def print_memory(runs: list[Run]) -> None:
             )
             for run in mine:
                 print(
-                    f"{stream:<18} {mode:<9} {run.records:>10,} {run.peak_rss_mb:>7.0f}MB "
+                    f"{stream:<22} {mode:<9} {run.records:>10,} {run.peak_rss_mb:>7.0f}MB "
                     f"{run.per_second:>10,.0f}"
                 )
             if len(mine) > 1:
                 growth = mine[-1].peak_rss_mb / mine[0].peak_rss_mb
                 verdict = "flat" if abs(growth - 1) <= 0.10 else "NOT flat"
                 print(
-                    f"{'':<18} {mode:<9} peak RSS at {mine[-1].records:,} / at "
+                    f"{'':<22} {mode:<9} peak RSS at {mine[-1].records:,} / at "
                     f"{mine[0].records:,}: {growth:.3f} ({verdict}: goal within 10%)"
                 )
 
@@ -412,50 +329,62 @@ def _csv(choices: tuple[str, ...]) -> Any:
     return parse
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("expected record counts, e.g. 200000,1000000")
+    return sizes
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=500_000, help="records per stream")
+    parser.add_argument(
+        "--records", type=_sizes, default=[200_000, 1_000_000], help="records per stream: N[,N]"
+    )
     parser.add_argument("--page-size", type=int, default=1000, help="records per page")
     parser.add_argument(
-        "--streams", type=_csv(STREAMS), default=list(STREAMS), help="comma list of streams"
+        "--streams", type=_csv(STREAMS), default=list(DEFAULT_STREAMS), help="comma list"
     )
     parser.add_argument(
         "--modes",
         type=_csv(MODES),
-        help="comma list of modes (default: tap,baseline,floor; --memory: tap)",
+        help="comma list (default: tap,floor,floor-gc,dlt; --memory: tap)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per mode; the best counts")
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds per size")
     parser.add_argument(
         "--memory",
         action="store_true",
-        help="compare peak RSS at --records and at --memory-records, one stream at a time",
+        help="compare peak RSS at the first --records and at --memory-records, per stream",
     )
     parser.add_argument("--memory-records", type=int, default=2_000_000)
     parser.add_argument("--json", type=Path, help="also write every run to this JSON file")
-    parser.add_argument("--floor-run", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.floor_run:
-        floor_run(*args.floor_run[:3])
-        return
     modes = args.modes or (["tap"] if args.memory else list(DEFAULT_MODES))
     # Byte-compiled as pip installs a wheel: an editable install, with PYTHONDONTWRITEBYTECODE
     # set, would compile the tap's modules anew in every run (~60 ms of each).
     compileall.compile_dir(ROOT / "tap_generic_rest", quiet=1)
 
-    # One sandbox serves every stream; in the memory mode, one per stream and size, so that
-    # the sandbox's page cache (2 GiB) holds every page of the largest run.
-    # Lean records come from a second sandbox.
+    # One sandbox per size serves every rich stream, a second the lean ones; in the memory
+    # mode, one per stream and size, so that the sandbox's page cache holds every page.
     if args.memory:
         groups = [
             ([stream], size)
             for stream in args.streams
-            for size in (args.records, args.memory_records)
+            for size in (args.records[0], args.memory_records)
         ]
     else:
         rich = [stream for stream in args.streams if not stream.endswith(LEAN)]
         lean = [stream for stream in args.streams if stream.endswith(LEAN)]
-        groups = [(streams, args.records) for streams in (rich, lean) if streams]
+        groups = [(streams, size) for size in args.records for streams in (rich, lean) if streams]
     runs: list[Run] = []
+    print(f"load average before: {_load()} ({os.cpu_count()} cores)", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         workdir = Path(tmp)
         for streams, size in groups:
@@ -470,15 +399,16 @@ def main() -> None:
             with SandboxProcess(served, args.page_size, workdir, lean=is_lean) as sandbox:
                 print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
                 for stream in streams:
-                    for _ in range(args.repeat):
+                    for _ in range(1 if args.memory else args.repeat):
                         for mode in modes:
                             run = measure(mode, stream, sandbox, workdir, size)
                             runs.append(run)
                             print(
-                                f"  {stream:<18} {mode:<9} {run.per_second:>10,.0f} records/s "
-                                f"{run.peak_rss_mb:>6.0f}MB",
+                                f"  {stream:<22} {mode:<9} {run.per_second:>10,.0f} records/s "
+                                f"{run.peak_rss_mb:>6.0f}MB  (load {_load()})",
                                 flush=True,
                             )
+    print(f"load average after: {_load()}")
     if args.memory:
         print_memory(runs)
     else:

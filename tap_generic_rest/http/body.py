@@ -46,7 +46,7 @@ import math
 import sys
 import threading
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -224,6 +224,10 @@ def json_body(response: requests.Response) -> Any:
     cached = response.__dict__.get(_CACHE_ATTR, _CACHE_ATTR)
     if cached is not _CACHE_ATTR:
         return cached
+    split = _split(response)
+    if split is not None:
+        response.__dict__[_CACHE_ATTR] = split.body
+        return split.body
     content = response.content
     try:
         body, exact = _decode(content)
@@ -257,6 +261,45 @@ def json_body(response: requests.Response) -> Any:
 def ignore_response(response: requests.Response) -> None:
     """Read ``response`` as a page without records from here on (dlt's ``ignore`` action)."""
     response.__dict__[_CACHE_ATTR] = []
+
+
+# --- the fast record path's split (records/fast_path.py) ------------------------------------
+
+_SPLITTER_ATTR = "_tap_generic_rest_splitter"
+_SPLIT_ATTR = "_tap_generic_rest_split"
+
+
+class Splitter(Protocol):
+    """Splits a body into its records' bytes and the rest, decoded; None: decode it whole."""
+
+    def __call__(self, content: bytes) -> Any:
+        """A split page (``fast_path.Split``: its ``body`` is what json_body returns) or None."""
+        ...
+
+
+def mark_split(response: requests.Response, splitter: Splitter) -> None:
+    """Have :func:`json_body` try ``splitter`` on the response's body before decoding it."""
+    response.__dict__[_SPLITTER_ATTR] = splitter
+
+
+def split_of(response: requests.Response) -> Any:
+    """The split :func:`json_body` made of the response's body, or None (decoded whole)."""
+    return response.__dict__.get(_SPLIT_ATTR)
+
+
+def _split(response: requests.Response) -> Any:
+    splitter: Splitter | None = response.__dict__.get(_SPLITTER_ATTR)
+    if splitter is None:
+        return None
+    split = splitter(response.content)
+    if split is not None:
+        response.__dict__[_SPLIT_ATTR] = split
+    return split
+
+
+def exact_number(text: str) -> float | Decimal:
+    """A JSON number's text as :func:`exact_loads` reads it (a float, else a Decimal)."""
+    return _exact_number(text)
 
 
 def lookup(body: Any, path: str) -> Any:

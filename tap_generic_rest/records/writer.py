@@ -33,6 +33,7 @@ import gc
 import sys
 import time
 from datetime import datetime, timezone
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
+
+    from tap_generic_rest.records.fast_path import FastPath
 
 #: Deselected paths: ``None`` marks a property to drop, a dict the deselected paths below it.
 PruneTree = dict[str, "PruneTree | None"]
@@ -91,9 +94,9 @@ class FastSingerWriter(SimpleSingerWriter):
         #: (a stream map may drop a record, or copy it under another name).
         self.records_written = 0
 
-    def write_line(self, line: bytes) -> None:
-        """Write one serialised RECORD line (ending in a newline)."""
-        self.records_written += 1
+    def write_line(self, line: bytes, records: int = 1) -> None:
+        """Write serialised RECORD lines (each ending in a newline): one, or ``records``."""
+        self.records_written += records
         self._lines.append(line)
         self._size += len(line)
         if self._size >= self.chunk_size:
@@ -260,12 +263,16 @@ class RecordEmitter:
         self.stream = stream
         self.reason_slow = self._why_not_fast(stream)
         self.writer: FastSingerWriter | None = None
+        #: The fast record path for this schema (``fast_path.RawRecords`` builds it), or why not.
+        self.fast_path: FastPath | None = None
+        self.fast_path_refused = ""
         if self.reason_slow:
             return
         self.writer = stream._tap.message_writer  # type: ignore[assignment]  # checked above
         self.alias = stream.stream_maps[0].stream_alias
         self.prune_tree = compile_prune_tree(stream.mask)
         self._clock = ExtractionClock()
+        self._raw_head: bytes | None = None
         #: Records that needed the SDK's conformance or its serialisation.
         self.slow_records = 0
 
@@ -298,6 +305,7 @@ class RecordEmitter:
         records: list[dict[str, Any]],
         conform: Container[int],
         write_slowly: Callable[[dict[str, Any]], None],
+        lines: list[Any] | None = None,
     ) -> None:
         """Write the RECORD messages of a page's records, in order, with one ``time_extracted``.
 
@@ -306,15 +314,40 @@ class RecordEmitter:
         One message dict serves the whole page, its record swapped in for each line:
         serialising each line and handing it to the writer at once keeps the work in
         the processor's cache, where serialising the page into one buffer did not.
+        ``lines``: each record's bytes as the server sent them (the fast record path),
+        written as they are; None where a record has none (a deletion record).
         """
         if self.writer is None:
             for record in records:
                 write_slowly(record)
             return
+        if lines is not None and None not in lines:
+            self.write_raws(lines)
+            return
         envelope = self._envelope()
-        for record in records:
-            if not self._write(envelope, record, conform=id(record) in conform):
+        for record, line in zip(records, lines or repeat(None, len(records)), strict=True):
+            if line is not None:
+                self.write_raws([line])
+            elif not self._write(envelope, record, conform=id(record) in conform):
                 write_slowly(record)
+
+    def write_raws(self, raws: list[Any]) -> None:
+        """Write one RECORD message around each record's own bytes, with one ``time_extracted``.
+
+        The envelope is the one :meth:`_envelope` makes, its keys in the same order; the
+        record is the server's JSON text (one line: the split compacts a spread body).
+        """
+        head = self._raw_head
+        if head is None:
+            envelope = orjson.dumps({"type": "RECORD", "stream": self.alias})
+            head = self._raw_head = envelope[:-1] + b',"record":'
+        tail: dict[str, Any] = {"time_extracted": self._clock.now()}
+        version = self.stream._stream_version
+        if version is not None:
+            tail = {"version": version, **tail}
+        end = b"," + orjson.dumps(tail)[1:] + b"\n"
+        lines = head + (end + head).join(raws) + end
+        self.writer.write_line(lines, len(raws))  # type: ignore[union-attr]
 
     def _envelope(self) -> dict[str, Any]:
         """A RECORD message of this stream as of now, its record to be filled in."""

@@ -273,6 +273,14 @@ class SpecStream(GenericRestStream):
         # state partition's keys, which here are the ones requests depend on).
         return super().post_process(self._with_parent_fields(row, context), context)
 
+    @property
+    def post_processes_records(self) -> bool:
+        """Whether records change on their way: a child's (its parent's fields go in), or a
+        nested cursor copied to the top (``cursor_source``); the filter aside."""
+        return bool(self.parent_keys) or (
+            self.cursor_source is not None and self.replication_key is not None
+        )
+
     def _with_parent_fields(self, row: dict[str, Any], context: Context | None) -> dict[str, Any]:
         if self.cursor_source is not None and self.replication_key:
             row.setdefault(self.replication_key, lookup(row, self.cursor_source))

@@ -22,6 +22,8 @@ from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.http.body import json_body
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import requests
 
 _TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
@@ -80,6 +82,15 @@ class Template:
     def evaluate(self, body: Any) -> Any:
         """The template's value for a decoded body."""
         return _evaluate(self.tree, body)
+
+    def reads(self, name: str | None) -> bool:
+        """Whether the template may read under the body's key ``name`` (None: any key).
+
+        The fast record path asks it: records it leaves undecoded must not be read.
+        A position (``response[0]``) reads a bare array body's records.
+        """
+        keys = set(_first_keys(self.tree))
+        return bool(keys) if name is None else name in keys or any(type(k) is int for k in keys)
 
 
 def compile_template(text: str, where: str) -> Template:
@@ -142,6 +153,17 @@ def _constant(node: ast.expr, depth: int) -> Any:
         return ast.literal_eval(node)
     except ValueError:
         raise TemplateError(f"a {type(node).__name__} where a literal belongs") from None
+
+
+def _first_keys(tree: Any) -> Iterator[Any]:
+    """The keys read directly from the body, anywhere in ``tree``."""
+    if isinstance(tree, _Not):
+        yield from _first_keys(tree.operand)
+    elif isinstance(tree, _Get):
+        if isinstance(tree.target, _Response):
+            yield tree.key
+        else:
+            yield from _first_keys(tree.target)
 
 
 def _evaluate(tree: Any, body: Any) -> Any:

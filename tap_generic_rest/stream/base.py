@@ -29,7 +29,13 @@ from tap_generic_rest import interrupt
 from tap_generic_rest.cli.logs import quiet_expected_failures
 from tap_generic_rest.errors import ResponseShapeError
 from tap_generic_rest.http import transport
-from tap_generic_rest.http.body import BodyNotJSONError, json_body, select_records
+from tap_generic_rest.http.body import (
+    BodyNotJSONError,
+    json_body,
+    mark_split,
+    select_records,
+    split_of,
+)
 from tap_generic_rest.paging import Paging, SinglePage, StreamPages
 from tap_generic_rest.paging.guards import PageGuard
 from tap_generic_rest.records.checks import CONFORM
@@ -56,6 +62,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
+    from tap_generic_rest.records.fast_path import RawRecords
     from tap_generic_rest.source import Source
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
@@ -95,6 +102,8 @@ class GenericRestStream(WideningStream):
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
     #: decisions and stops after a few pages. None in a sync.
     watch_paginator: Callable[[BaseAPIPaginator[Any]], BaseAPIPaginator[Any]] | None = None
+    #: The fast record path while a sync by page uses it (``page_loop.sync_by_page``).
+    raw_records: RawRecords | None = None
     # A redirect could forward our custom auth headers to another host; fail instead.
     allow_redirects = False
 
@@ -235,6 +244,8 @@ class GenericRestStream(WideningStream):
             context=context,
             extra_tags={"url": authenticated.path_url} if self._LOG_REQUEST_METRIC_URLS else None,
         )
+        if self.raw_records is not None:  # json_body tries the fast record path's split first
+            mark_split(response, self.raw_records.split)
         self.validate_response(response)
         return response
 
@@ -315,6 +326,13 @@ class GenericRestStream(WideningStream):
         # records that a change of the data moved into this page are dropped.
         if self._page_guard is not None:
             records = self._page_guard.check_page(response)
+        split = split_of(response)
+        if self.raw_records is not None:
+            self.raw_records.took(split)
+        if split is not None:  # the typed check vouched for every record: nothing to report
+            self._to_conform = set()
+            self.stats.page()
+            return self.with_deletions(records, response)
         self._report_undeclared(records)
         # Before any record of the page is emitted: the first SCHEMA message waits for the
         # first page, so a target creates its columns with every type that page holds.
@@ -379,6 +397,8 @@ class GenericRestStream(WideningStream):
             with gc_tuned_for_streaming(), self.stats.running():
                 yield from self.request_pages(context)
         finally:
+            if self.raw_records is not None:
+                self.raw_records.close()
             writer = self._tap.message_writer
             if isinstance(writer, FastSingerWriter):
                 writer.write_pending()
@@ -407,7 +427,7 @@ class GenericRestStream(WideningStream):
         self, records: list[dict[str, Any]], context: Context | None
     ) -> list[dict[str, Any]]:
         """``post_process`` over a page: the records it keeps, in order."""
-        if type(self).post_process is GenericRestStream.post_process:  # the filter alone
+        if not self.post_processes_records:  # the filter alone
             keep = self.record_filter
             if keep is None or self.page_is_all_new(records):
                 return records
@@ -432,8 +452,9 @@ class GenericRestStream(WideningStream):
         conform = self._to_conform
         if self._partitioned:  # the partition's keys were added since the page was checked
             conform = conform | {id(r) for r in records if self._record_check(r) & CONFORM}
+        lines = None if self.raw_records is None else self.raw_records.lines(records)
         before = self._records_written()
-        self.record_emitter.write_page(records, conform, super()._write_record_message)
+        self.record_emitter.write_page(records, conform, super()._write_record_message, lines)
         self._count_written(before, len(records))
         self.state_manager.is_flushed = False
 
@@ -450,6 +471,16 @@ class GenericRestStream(WideningStream):
         """
         after = self._records_written()
         self.stats.records += records if before is None or after is None else after - before
+
+    @property
+    def post_processes_records(self) -> bool:
+        """Whether ``post_process`` does more than the record filter (a source's own)."""
+        return type(self).post_process is not GenericRestStream.post_process
+
+    @property
+    def reported_undeclared(self) -> frozenset[str]:
+        """The undeclared fields warned about so far (they pass through)."""
+        return frozenset(self._reported_undeclared)
 
     @override
     def generate_child_contexts(
@@ -476,10 +507,16 @@ class GenericRestStream(WideningStream):
         """Write the record through the fast path, or the SDK's when it cannot be exact."""
         if self._schema_held:
             self._release_schema()
+        raw = None if self.raw_records is None else self.raw_records.line(record)
+        before = self._records_written()
+        if raw is not None:  # a view of a page the fast record path split: the server's bytes
+            self.record_emitter.write_raws([raw])
+            self.state_manager.is_flushed = False
+            self._count_written(before, 1)
+            return
         conform = id(record) in self._to_conform
         if self._partitioned and not conform:  # the SDK added the partition's keys since
             conform = bool(self._record_check(record) & CONFORM)
-        before = self._records_written()
         if self.record_emitter.write(record, conform=conform):
             self.state_manager.is_flushed = False
         else:
