@@ -275,8 +275,11 @@ class SpecStream(GenericRestStream):
 
     @property
     def post_processes_records(self) -> bool:
-        """Whether records change on their way: a child's (its parent's fields go in), or a
-        nested cursor copied to the top (``cursor_source``); the filter aside."""
+        """Whether records change on their way, the filter aside.
+
+        A child's do (its parent's fields go in), and so do those whose nested cursor is
+        copied to the top (``cursor_source``): neither may be written as the server's bytes.
+        """
         return bool(self.parent_keys) or (
             self.cursor_source is not None and self.replication_key is not None
         )
