@@ -7,6 +7,8 @@ the command line prints its message (redacted) and exits non-zero.
 
 from __future__ import annotations
 
+from singer_sdk.exceptions import InvalidStreamSortException
+
 
 class TapError(Exception):
     """An expected failure with a message meant for the user."""
@@ -34,3 +36,10 @@ class ForeignHostError(TapError):
 
 class OutputClosedError(TapError):
     """The target closed the tap's stdout (a broken pipe): nothing more can be written."""
+
+
+class SortOrderError(ResponseShapeError, InvalidStreamSortException):
+    """A sorted stream's server sent a record out of order: one line, never retried.
+
+    Still the SDK's sort exception, for whatever catches that.
+    """

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tap_generic_rest.spec.loader import load_spec
+from tap_generic_rest.spec.reading.loader import load_spec
 
 TAP = str(Path(sys.executable).with_name("tap-generic-rest"))
 ERROR = "tap-generic-rest: error: "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.spec.loader import Reference, load_spec, python_spec, reference_in
+from tap_generic_rest.spec.reading.loader import Reference, load_spec, python_spec, reference_in
 from tap_generic_rest.spec.schema import infer_schema
 from tap_generic_rest.spec.template import compile_template
 

@@ -17,7 +17,7 @@ import pytest
 
 from tap_generic_rest import __main__ as cli
 
-DEFERRED = ("yaml", "tap_generic_rest.spec.compile", "tap_generic_rest.spec.loader")
+DEFERRED = ("yaml", "tap_generic_rest.spec.compile", "tap_generic_rest.spec.reading.loader")
 PROBE_ENGINE = ("tap_generic_rest.probe.run", "tap_generic_rest.probe.report")
 
 
@@ -43,7 +43,7 @@ def test_they_load_when_asked_for() -> None:
         "from tap_generic_rest.spec import spec_settings\n"
         "spec_settings({'spec': {'client': {'base_url': 'http://x'}, 'resources': []}})"
     )
-    assert loaded == {*PROBE_ENGINE, "yaml", "tap_generic_rest.spec.loader"}
+    assert loaded == {*PROBE_ENGINE, "yaml", "tap_generic_rest.spec.reading.loader"}
 
 
 def test_the_probe_package_still_offers_its_names() -> None:

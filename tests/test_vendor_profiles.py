@@ -22,7 +22,7 @@ from jsonschema import Draft7Validator
 
 from sandbox.vendors.base import VendorServer
 from tap_generic_rest.profiles import PROFILES
-from tap_generic_rest.spec.loader import load_spec
+from tap_generic_rest.spec.reading.loader import load_spec
 from tap_generic_rest.stream.replication import to_moment
 from tests.helpers import records_by_stream, run_sync
 from tests.vendor_cases import CASES, Case

@@ -9,7 +9,6 @@ paginators (a repeated next URL or cursor, a next URL on another host).
 """
 
 from tap_generic_rest.paging.auto import AutoPaginator, AutoPaging
-from tap_generic_rest.paging.body import BodyPaging
 from tap_generic_rest.paging.cursor import CursorPaginator, CursorPaging
 from tap_generic_rest.paging.links import (
     FoundLinkPaginator,
@@ -26,6 +25,7 @@ from tap_generic_rest.paging.offset import (
     StartAtPaging,
 )
 from tap_generic_rest.paging.page_number import PageNumberPaginator, PageNumberPaging
+from tap_generic_rest.paging.request_body import BodyPaging
 from tap_generic_rest.paging.shared import (
     BodyPath,
     Finder,

@@ -1,6 +1,6 @@
 """User specs: any REST API described in dlt's ``rest_api`` format, run on the tap's engine.
 
-:func:`~tap_generic_rest.spec.loader.load_spec` reads a spec (a JSON, YAML or Python file,
+:func:`~tap_generic_rest.spec.reading.loader.load_spec` reads a spec (a JSON, YAML or Python file,
 or an inline object) without executing anything; :func:`~tap_generic_rest.spec.compile.
 compile_spec` turns it into the same :class:`~tap_generic_rest.source.Source` and
 :class:`~tap_generic_rest.stream.base.GenericRestStream` subclasses a built-in source declares,
@@ -40,7 +40,7 @@ def spec_settings(config: Mapping[str, Any]) -> set[str]:
     """
     if config.get("spec") is None:
         return set()
-    from tap_generic_rest.spec.loader import load_spec, references  # noqa: PLC0415  (deferred)
+    from tap_generic_rest.spec.reading.loader import load_spec, references  # noqa: PLC0415  (deferred)
 
     try:
         loaded = load_spec(config["spec"])

@@ -17,7 +17,7 @@ from tap_generic_rest.http.authenticators import (
 from tap_generic_rest.http.oauth import DEFAULT_EXPIRES_IN, OAuthClientCredentialsAuth
 from tap_generic_rest.http.refresh_grant import RefreshTokenAuth
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.spec.loader import Reference, references
+from tap_generic_rest.spec.reading.loader import Reference, references
 from tap_generic_rest.spec.values import fail, nonempty, setting_value
 
 if TYPE_CHECKING:

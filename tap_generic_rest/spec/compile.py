@@ -23,11 +23,11 @@ from tap_generic_rest.spec.endpoint import (
     parent_of,
     response_actions,
 )
-from tap_generic_rest.spec.incremental import incremental_spec, record_keys
-from tap_generic_rest.spec.loader import LoadedSpec, Reference, load_spec
 from tap_generic_rest.spec.paginators import DLT_DEFAULT_RETRY, compile_paging, compile_retry
+from tap_generic_rest.spec.reading.keys import validate
+from tap_generic_rest.spec.reading.loader import LoadedSpec, Reference, load_spec
+from tap_generic_rest.spec.replication_keys import incremental_spec, record_keys
 from tap_generic_rest.spec.streams import PLACEHOLDER, SpecStream
-from tap_generic_rest.spec.validate import validate
 from tap_generic_rest.spec.values import Resolver, fail
 from tap_generic_rest.spec.values import selector as jsonpath_selector
 

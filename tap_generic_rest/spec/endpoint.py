@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from tap_generic_rest.errors import ResponseShapeError
-from tap_generic_rest.spec.validate import nearest
+from tap_generic_rest.spec.reading.keys import nearest
 from tap_generic_rest.spec.values import fail
 
 if TYPE_CHECKING:

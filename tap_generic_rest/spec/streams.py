@@ -18,7 +18,7 @@ from typing_extensions import override
 
 from tap_generic_rest.errors import ConfigError, ResponseShapeError
 from tap_generic_rest.http.body import ignore_response, lookup, select_records
-from tap_generic_rest.paging.body import BodyPaging, set_at
+from tap_generic_rest.paging.request_body import BodyPaging, set_at
 from tap_generic_rest.spec.endpoint import join_url, path_segment
 from tap_generic_rest.spec.schema import infer_schema, nullable
 from tap_generic_rest.stream.base import GenericRestStream

@@ -14,7 +14,7 @@ from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.http.body import AUTO_SELECTOR
 from tap_generic_rest.http.selectors import SelectorError, as_jsonpath
 from tap_generic_rest.redact import REDACTOR
-from tap_generic_rest.spec.loader import Reference
+from tap_generic_rest.spec.reading.loader import Reference
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import operator
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,9 +24,17 @@ from singer_sdk.helpers._typing import to_json_compatible
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_generic_rest.errors import InputFileError, ResponseShapeError
+from tap_generic_rest.errors import InputFileError, SortOrderError
 from tap_generic_rest.http.body import json_body
-from tap_generic_rest.stream.replication import STATE_EVERY, Incremental, ReadWindow, to_moment
+from tap_generic_rest.stream.replication import (
+    SCHEMA_KINDS,
+    STATE_EVERY,
+    Incremental,
+    ReadWindow,
+    kind_of,
+    kind_of_type,
+    to_moment,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -196,7 +203,7 @@ class IncrementalStream(RESTStream[Any]):
         self._started_at = dict(self._bookmarks)
         # A sorted stream compares each value with the bookmark it starts from; an unsorted
         # one only values of this run (the SDK's progress markers): the schema's kind wins.
-        marked = _kind(self._bookmarks.get("replication_key_value"))
+        marked = kind_of(self._bookmarks.get("replication_key_value"))
         declared = self._schema_kind()
         self._key_kind = (marked or declared) if self._sorted else (declared or marked)
 
@@ -249,7 +256,7 @@ class IncrementalStream(RESTStream[Any]):
         """The JSON kind the schema gives the replication key, when it gives one."""
         prop = self.schema.get("properties", {}).get(self.replication_key or "", {})
         types = prop.get("type", [])
-        kinds = {_SCHEMA_KINDS.get(t) for t in ([types] if isinstance(types, str) else types)}
+        kinds = {SCHEMA_KINDS.get(t) for t in ([types] if isinstance(types, str) else types)}
         kinds.discard(None)
         return kinds.pop() if len(kinds) == 1 else None
 
@@ -261,13 +268,13 @@ class IncrementalStream(RESTStream[Any]):
         """
         # The kinds of the values' types (a few types, however many rows), at C speed.
         types = set(map(type, map(itemgetter(key), rows)))
-        kinds = {kind for kind in map(_kind_of_type, types) if kind is not None}
+        kinds = {kind for kind in map(kind_of_type, types) if kind is not None}
         if self._key_kind is None:
-            self._key_kind = _kind(rows[0][key])
+            self._key_kind = kind_of(rows[0][key])
         if kinds <= {self._key_kind}:
             return rows
         self._odd_kinds |= kinds - {self._key_kind}
-        return [row for row in rows if _kind(row[key]) == self._key_kind]
+        return [row for row in rows if kind_of(row[key]) == self._key_kind]
 
     @override
     def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
@@ -424,32 +431,3 @@ class IncrementalStream(RESTStream[Any]):
             self.name,
             key,
         )
-
-
-#: JSON Schema types as the kinds of value that compare with each other.
-_SCHEMA_KINDS = {"string": "string", "integer": "number", "number": "number"}
-
-
-def _kind(value: Any) -> str | None:
-    """``"number"``, ``"string"``, ``"boolean"``...: values of one kind compare; None for null."""
-    return _kind_of_type(type(value))
-
-
-def _kind_of_type(kind: type) -> str | None:
-    """The kind of the values of type ``kind`` (None for null)."""
-    if kind is type(None):
-        return None
-    if issubclass(kind, bool):
-        return "boolean"
-    if issubclass(kind, int | float | Decimal):
-        return "number"
-    if issubclass(kind, str):
-        return "string"
-    return kind.__name__
-
-
-class SortOrderError(ResponseShapeError, InvalidStreamSortException):
-    """A sorted stream's server sent a record out of order: one line, never retried.
-
-    Still the SDK's sort exception, for whatever catches that.
-    """

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from tap_generic_rest.http.body import lookup
@@ -272,3 +273,25 @@ class ReadWindow:
 
 def _objects(items: Iterable[Any]) -> Iterable[dict[str, Any]]:
     return (item for item in items if isinstance(item, dict))
+
+
+#: JSON Schema types as the kinds of value that compare with each other.
+SCHEMA_KINDS = {"string": "string", "integer": "number", "number": "number"}
+
+
+def kind_of(value: Any) -> str | None:
+    """``"number"``, ``"string"``, ``"boolean"``...: values of one kind compare; None for null."""
+    return kind_of_type(type(value))
+
+
+def kind_of_type(kind: type) -> str | None:
+    """The kind of the values of type ``kind`` (None for null)."""
+    if kind is type(None):
+        return None
+    if issubclass(kind, bool):
+        return "boolean"
+    if issubclass(kind, int | float | Decimal):
+        return "number"
+    if issubclass(kind, str):
+        return "string"
+    return kind.__name__

@@ -17,7 +17,7 @@ import difflib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from tap_generic_rest.spec.loader import Reference
+from tap_generic_rest.spec.reading.loader import Reference
 from tap_generic_rest.spec.values import fail
 
 if TYPE_CHECKING:

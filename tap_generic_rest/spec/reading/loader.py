@@ -6,7 +6,7 @@ to a name. ``dlt.secrets["NAME"]`` and ``dlt.config["NAME"]`` (as Python subscri
 as strings in any format) become :class:`Reference` values that the compiler resolves to
 the tap setting ``NAME``.
 
-Every spec is bounded before it is used (:mod:`tap_generic_rest.spec.bounds`): its file
+Every spec is bounded before it is used (:mod:`tap_generic_rest.spec.reading.bounds`): its file
 size, how deep its values nest, and for YAML how far its aliases expand, so a hostile
 spec (an alias bomb, a document nested 30,000 deep) fails in one line naming the file.
 """
@@ -23,7 +23,12 @@ import orjson
 import yaml
 
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.spec.bounds import MAX_SPEC_BYTES, SpecTooLargeError, check_nesting, yaml_load
+from tap_generic_rest.spec.reading.bounds import (
+    MAX_SPEC_BYTES,
+    SpecTooLargeError,
+    check_nesting,
+    yaml_load,
+)
 
 _REFERENCE = re.compile(r"""^\s*dlt\.(secrets|config)\[\s*(['"])([^'"\]]+)\2\s*\]\s*$""")
 _PY_SUFFIXES = (".py",)
