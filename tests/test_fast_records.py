@@ -594,3 +594,48 @@ def test_a_replace_resource_writes_its_records_version(
     assert all(list(m) == keys for m in records)
     assert_same_records(fast, without_fast_path(config, monkeypatch))
     assert pages[("things", True)] == 2
+
+
+PAGE_NUMBER = {"type": "page_number", "base_page": 1, "page_param": "page", "total_path": None}
+#: Bodies whose lists other than the records come first: dlt's detector picks the records.
+DETECTED = {
+    "an empty list first": lambda rows: {"warnings": [], "result": {"items": rows}},
+    "a list of notes first": lambda rows: {"notes": ["a"], "data": rows},
+    "a meta list first": lambda rows: {"meta": {"links": []}, "page": {"results": rows}},
+}
+
+
+@pytest.mark.parametrize("wrap", DETECTED.values(), ids=DETECTED.keys())
+def test_without_a_selector_the_fast_path_splits_the_list_dlt_detects(
+    requests_mock: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    pages: Counter[tuple[str, bool]],
+    wrap: Any,
+) -> None:
+    """Drift on page 2 widens the SCHEMA before its record, as with the fast path off."""
+    rows = {1: [{"id": 1, "n": 1}], 2: [{"id": 2, "n": "abc", "extra": {"x": 1}}], 3: []}
+    for page, records in rows.items():
+        url = f"{BASE}/things?page={page}"
+        requests_mock.get(url, json=wrap(records), complete_qs=True)
+    requests_mock.get(f"{BASE}/things", json=wrap(rows[1]), complete_qs=True)
+    config = _spec(PAGE_NUMBER)
+    fast = sync(config, fast=True)
+    kinds = [(m["type"], m.get("record", {}).get("id")) for m in fast.messages]
+    kinds = [kind for kind in kinds if kind[0] in ("SCHEMA", "RECORD")]
+    assert kinds == [("SCHEMA", None), ("RECORD", 1), ("SCHEMA", None), ("RECORD", 2)]
+    widened = [m for m in fast.messages if m["type"] == "SCHEMA"][-1]
+    assert "string" in widened["schema"]["properties"]["n"]["type"]
+    assert_same_records(fast, without_fast_path(config, monkeypatch))
+    assert pages[("things", True)] == 2  # pages 1 and 3; page 2 went today's way
+    assert pages[("things", False)] == 1
+
+
+def test_a_split_of_another_list_than_the_selectors_is_checked_as_today() -> None:
+    """The split vouches only for the very records the stream's selector found."""
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    split = fast_path.FastPath(schema, "data", ["id"]).split(b'{"data": [{"id": 1}], "x": []}')
+    assert split is not None
+    assert split.holds(split.body["data"])
+    assert split.holds(list(split.body["data"]))  # the same records, found by a JSONPath
+    assert not split.holds(split.body["x"])
+    assert not split.holds([dict(split.views[0])])

@@ -14,13 +14,17 @@ the least nested list; an object without any list is one record.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
     from jsonpath_ng import JSONPath
+
+T = TypeVar("T")
 
 #: Keys dlt's detector takes for a list of records, and those it never does.
 RECORD_KEYS = frozenset(
@@ -87,27 +91,56 @@ def detected(body: Any) -> list[Any]:
     """The records of a body without a selector, as dlt's detector finds them."""
     if not isinstance(body, dict):
         return body if isinstance(body, list) else ([] if body is None else [body])
-    lists: list[tuple[tuple[str, ...], list[Any]]] = []
-    _lists(body, (), lists)
-    if not lists:
+    path = detected_path(body, _as_object, _is_list)
+    if path is None:
         # dlt keeps the selector it found on the first page: a later page whose records
         # key is null (``{"data": null}``) is empty, not one record.
         if any(body.get(key, 0) is None for key in RECORD_KEYS):
             return []
         return [body]
-    for path, value in lists:
+    value: Any = body
+    for key in path:
+        value = value[key]
+    return cast("list[Any]", value)
+
+
+def detected_path(
+    body: Mapping[str, T],
+    as_object: Callable[[T], Mapping[str, T] | None],
+    is_list: Callable[[T], bool],
+) -> tuple[str, ...] | None:
+    """The keys to the list dlt's detector takes in an object body; None: it holds no list.
+
+    The first list (up to three levels deep) under a records key, else the first list. The
+    body's values are read through ``as_object`` and ``is_list``, so the fast record path
+    (``records/fast_path.py``), which sees undecoded values, picks the list this does.
+    """
+    first = None
+    for path in _list_paths(body, (), as_object, is_list):
         if path[-1] in RECORD_KEYS and path[-1] not in NOT_RECORD_KEYS:
-            return value
-    return lists[0][1]
+            return path
+        first = first or path
+    return first
 
 
-def _lists(
-    value: dict[str, Any], path: tuple[str, ...], out: list[tuple[tuple[str, ...], list[Any]]]
-) -> None:
+def _list_paths(
+    value: Mapping[str, T],
+    path: tuple[str, ...],
+    as_object: Callable[[T], Mapping[str, T] | None],
+    is_list: Callable[[T], bool],
+) -> Iterator[tuple[str, ...]]:
     if len(path) > _MAX_DEPTH:
         return
     for key, item in value.items():
-        if isinstance(item, list):
-            out.append(((*path, key), item))
-        elif isinstance(item, dict):
-            _lists(item, (*path, key), out)
+        if is_list(item):
+            yield (*path, key)
+        elif (inner := as_object(item)) is not None:
+            yield from _list_paths(inner, (*path, key), as_object, is_list)
+
+
+def _as_object(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)

@@ -27,11 +27,13 @@ import codecs
 import dataclasses
 import re
 from dataclasses import dataclass
+from operator import is_
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 
 from tap_generic_rest.http.body import AUTO_SELECTOR, exact_number, loads
+from tap_generic_rest.http.selectors import detected_path
 from tap_generic_rest.records.typed import CannotTypeError, record_type
 
 if TYPE_CHECKING:
@@ -66,6 +68,13 @@ class Split:
     views: list[dict[str, Any]]
     #: The bytes of each record, as the server sent them (spacing aside: one line each).
     raws: list[msgspec.Raw]
+
+    def holds(self, records: list[Any]) -> bool:
+        """Whether ``records`` (what the stream's selector found) are this split's views.
+
+        The split vouches only for the list it checked; any other is checked as today.
+        """
+        return len(records) == len(self.views) and all(map(is_, records, self.views))
 
 
 class FastPath:
@@ -143,11 +152,9 @@ class FastPath:
 
     def _records_of(self, top: dict[str, msgspec.Raw]) -> tuple[Any, Any, str, Any] | None:
         """The body decoded but for the records; the dict and key that hold them; their bytes."""
-        path = self._path
-        if not path:  # no selector: the body's only list (dlt's default)
-            path = [name for name, raw in top.items() if _opens(raw, b"[")]
-            if len(path) != 1:
-                return None
+        path = self._path or _detected_path(top)
+        if not path:  # no selector, and dlt's detector finds no list: one record, or none
+            return None
         body = level = _decoded_but(top, path[0])
         raws = top
         for depth, name in enumerate(path):
@@ -254,6 +261,20 @@ def _views_of_attributes(names: tuple[str, ...], attributes: list[str]) -> Views
     code = f"lambda _, records: [{{{items}}} for r in records]"
     made: Views = eval(code, {"__builtins__": {}})  # noqa: S307  # names as repr literals
     return made
+
+
+def _detected_path(top: dict[str, msgspec.Raw]) -> list[str]:
+    """The keys to the list dlt's detector picks (``selectors.detected``), read undecoded."""
+    objects: dict[int, dict[str, msgspec.Raw]] = {}
+
+    def as_object(raw: msgspec.Raw) -> dict[str, msgspec.Raw] | None:
+        if not _opens(raw, b"{"):
+            return None
+        if id(raw) not in objects:
+            objects[id(raw)] = _OBJECT.decode(raw)
+        return objects[id(raw)]
+
+    return list(detected_path(top, as_object, lambda raw: _opens(raw, b"[")) or ())
 
 
 def _decoded_but(level: dict[str, msgspec.Raw], name: str) -> dict[str, Any]:

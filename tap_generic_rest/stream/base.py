@@ -317,13 +317,15 @@ class GenericRestStream(WritingStream):
         # A safe point to stop at: every record of the previous page is written by now.
         interrupt.check()
         records = select_records(response, self.records_key, self.name)
+        split = split_of(response)
+        if split is not None and not split.holds(records):
+            split = None  # not the records the selector picks: checked as any page is
         self._check_records(response, records)
         # The paging guards run before any record of the page is emitted: a page that
         # repeats an earlier one fails the stream without a duplicate record, and
         # records that a change of the data moved into this page are dropped.
         if self._page_guard is not None:
             records = self._page_guard.check_page(response)
-        split = split_of(response)
         if self.raw_records is not None:
             self.raw_records.took(split)
         if split is not None:  # the typed check vouched for every record: nothing to report
