@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
+from tap_generic_rest.errors import SortOrderError
+from tap_generic_rest.stream import page_loop
 from tap_generic_rest.tap import TapGenericRest
+from tests.helpers import run_sync
 from tests.hostile import Handler, HostileServer
 
 TAP = str(Path(sys.executable).with_name("tap-generic-rest"))
@@ -209,3 +212,85 @@ def test_an_iso_bookmark_of_an_epoch_key_still_advances_by_the_numbers(tmp_path:
     assert [r["id"] for r in records(messages)] == ["c2", "c3", "c4"]
     assert last_bookmark(messages, "companies") == 1700000004
     assert "do not compare" not in err
+
+
+# --- times in several forms: compared as times, never as text ----------------------------------
+
+#: Values in time order whose text order differs: fractions that trim zeros, mixed offsets.
+IN_TIME_ORDER = {
+    "trimmed fractions": [
+        ["2024-03-01T00:00:00.3Z"],
+        ["2024-03-01T00:00:00.34Z", "2024-03-01T00:00:01Z"],
+    ],
+    "mixed offsets": [
+        ["2024-03-01T01:00:00+01:00", "2024-03-01T00:30:00Z"],
+        ["2024-03-01T00:45:00.5Z", "2024-03-01T02:00:00+01:00"],
+    ],
+}
+PATHS = ["by page", "by record"]
+
+
+@pytest.fixture(params=PATHS)
+def record_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The page loop (a page's bookmark at once), or the SDK's record loop (record by record)."""
+    if request.param == "by record":
+        monkeypatch.setattr(page_loop, "obstacle", lambda stream: "turned off by the test")
+    return str(request.param)
+
+
+def alerts(pages: list[list[str]]) -> list[list[dict[str, Any]]]:
+    return [[{"id": value, "updatedAt": value} for value in page] for page in pages]
+
+
+@pytest.mark.parametrize("pages", IN_TIME_ORDER.values(), ids=IN_TIME_ORDER.keys())
+def test_a_sorted_stream_in_time_order_is_in_order_whatever_the_form(
+    record_path: str, pages: list[list[str]]
+) -> None:
+    with oncall_server(*alerts(pages)) as server:
+        messages = run_sync(oncall(server), streams=["alerts"])
+    assert [r["id"] for r in records(messages)] == [value for page in pages for value in page]
+    assert last_bookmark(messages, "alerts") == pages[-1][-1]
+
+
+def test_a_sorted_stream_out_of_time_order_fails_though_its_text_is_in_order(
+    record_path: str,
+) -> None:
+    """23:00Z after 00:30Z (written ``01:00+02:00``): the text climbs, the time goes back."""
+    pages = [["2024-03-01T00:30:00Z"], ["2024-03-01T01:00:00+02:00"]]
+    with oncall_server(*alerts(pages)) as server, pytest.raises(SortOrderError, match="order"):
+        run_sync(oncall(server), streams=["alerts"])
+
+
+@pytest.mark.parametrize(
+    ("values", "latest"),
+    [
+        (["2024-03-01T00:00:00.34Z", "2024-03-01T00:00:00.3Z"], "2024-03-01T00:00:00.34Z"),
+        (["2024-03-01T00:00:00Z", "2024-03-01T01:30:00+02:00"], "2024-03-01T00:00:00Z"),
+        (["2024-03-01T00:00:00+00:00", "2024-03-01T00:00:01Z"], "2024-03-01T00:00:01Z"),
+    ],
+    ids=["trimmed fractions", "an offset behind", "one instant in two forms"],
+)
+def test_an_unsorted_streams_bookmark_is_its_latest_time(
+    record_path: str, values: list[str], latest: str
+) -> None:
+    rows = [{"id": i, "updated": value} for i, value in enumerate(values)]
+
+    def respond(handler: Handler) -> None:
+        handler.send_json(200, {"data": rows})
+
+    resource = {
+        "name": "events",
+        "primary_key": "id",
+        "write_disposition": "merge",
+        "endpoint": {
+            "path": "/events",
+            "data_selector": "data",
+            "paginator": "single_page",
+            "incremental": {"cursor_path": "updated"},
+        },
+    }
+    with HostileServer(respond) as server:
+        spec = {"client": {"base_url": server.url}, "resources": [resource]}
+        messages = run_sync({"spec": spec, "max_retries": 0})
+    assert len(records(messages)) == len(values)
+    assert last_bookmark(messages, "events") == latest

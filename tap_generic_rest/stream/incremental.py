@@ -6,7 +6,8 @@ the catalog), decides the run's :class:`ReadWindow` once the SDK has written the
 and hands the base class the request parameters, the record filter and the deletion records.
 Bookkeeping per record is the SDK's ``increment_state``, called directly on the run's state
 dict: the same semantics (progress markers for unsorted streams, sort checks for sorted ones)
-without the lookups the SDK repeats for every record.
+without the lookups the SDK repeats for every record, and with values compared in time
+(``replication.in_time_order``), where the SDK compares ISO times as text.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import operator
 from datetime import datetime, timedelta, timezone
 from itertools import islice
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from singer_sdk import RESTStream
-from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS, increment_state
 from singer_sdk.helpers._typing import to_json_compatible
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
@@ -31,6 +31,7 @@ from tap_generic_rest.stream.replication import (
     STATE_EVERY,
     Incremental,
     ReadWindow,
+    in_time_order,
     kind_of,
     kind_of_type,
     to_moment,
@@ -349,11 +350,12 @@ class IncrementalStream(RESTStream[Any]):
         try:
             if self._check_sorted and self._sorted:
                 previous = to_json_compatible(bookmarks.get("replication_key_value"))
-                ordered = values if previous is None else [previous, *values]
+                ordered = in_time_order(values if previous is None else [previous, *values])
                 if not all(map(operator.le, ordered, islice(ordered, 1, None))):
                     return False
-            elif self._check_sorted:  # unsorted: the greatest value counts
-                latest = rows[values.index(max(values))]
+            elif self._check_sorted:  # unsorted: the latest value counts
+                timed = in_time_order(values)
+                latest = rows[timed.index(max(timed))]
         except TypeError:
             return False
         self._advance_to(bookmarks, key, latest)
@@ -380,35 +382,48 @@ class IncrementalStream(RESTStream[Any]):
             self._advance_to(bookmarks, key, latest_record)
 
     def _advance_to(self, bookmarks: dict[str, Any], key: str, record: dict[str, Any]) -> None:
-        """The SDK's own bookkeeping for ``record``, on the run's state dict.
+        """The SDK's own bookkeeping for ``record``, on the run's state dict, in time order.
 
-        A sorted stream whose server breaks the order fails in one line; its STATE
-        goes back to the bookmark the run started from, which passes no record the
-        server has still to send.
+        An unsorted stream keeps the latest value in time; a sorted stream whose server
+        breaks the order fails in one line, its STATE back at the bookmark the run started
+        from, which passes no record the server has still to send.
         """
         if not self._sorted and PROGRESS_MARKERS not in bookmarks:
             self._hold_bookmark(bookmarks, key)
-        try:
-            increment_state(
-                bookmarks,
-                replication_key=key,
-                latest_record=record,
-                is_sorted=self._sorted,
-                check_sorted=self._check_sorted,
-            )
-        except InvalidStreamSortException:
-            reached = bookmarks.get("replication_key_value")
-            bookmarks.clear()
-            bookmarks.update(self._started_at)
-            self.state_manager.is_flushed = False
-            self._write_state_message()
-            msg = (
-                f"stream '{self.name}': the server sent records out of order by '{key}' "
-                f"({record[key]!r} after {reached!r}) although the stream asks for them "
-                f"sorted; the run stops, and STATE keeps the bookmark it started from "
-                f"({self._started_at.get('replication_key_value')!r})"
-            )
-            raise SortOrderError(msg) from None
+        # The SDK compares the values as they are (text for ISO times): the order is checked
+        # here, in time, and the SDK only records the value.
+        progress = bookmarks if self._sorted else bookmarks[PROGRESS_MARKERS]
+        previous = to_json_compatible(progress.get("replication_key_value"))
+        if self._check_sorted and previous is not None:
+            reached, value = in_time_order([previous, to_json_compatible(record[key])])
+            if value < reached:
+                if not self._sorted:
+                    return  # unsorted: the latest value so far holds
+                self._out_of_order(bookmarks, key, record)
+        increment_state(
+            bookmarks,
+            replication_key=key,
+            latest_record=record,
+            is_sorted=self._sorted,
+            check_sorted=False,
+        )
+
+    def _out_of_order(
+        self, bookmarks: dict[str, Any], key: str, record: dict[str, Any]
+    ) -> NoReturn:
+        """Fail a sorted stream whose server broke the order, STATE back where it started."""
+        reached = bookmarks.get("replication_key_value")
+        bookmarks.clear()
+        bookmarks.update(self._started_at)
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+        msg = (
+            f"stream '{self.name}': the server sent records out of order by '{key}' "
+            f"({record[key]!r} after {reached!r}) although the stream asks for them "
+            f"sorted; the run stops, and STATE keeps the bookmark it started from "
+            f"({self._started_at.get('replication_key_value')!r})"
+        )
+        raise SortOrderError(msg) from None
 
     def _hold_bookmark(self, bookmarks: dict[str, Any], key: str) -> None:
         """Start an unsorted stream's progress markers, and say once what they mean.

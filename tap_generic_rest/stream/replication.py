@@ -64,6 +64,31 @@ def to_moment(value: Any, numbers: TimeFormat = "epoch_s") -> datetime | None:
     return None
 
 
+#: Digits as ``0``: ISO 8601 strings of one shape have one text after this.
+_SHAPE = bytes.maketrans(b"0123456789", b"0" * 10)
+
+
+def in_time_order(values: Sequence[Any]) -> Sequence[Any]:
+    """The values as they compare in time: themselves, or their moments where they differ.
+
+    ISO 8601 strings compare as text only when they share one shape in UTC; fractions that
+    trim zeros (``00.3Z``, ``00.34Z``, ``01Z``) or offsets (``+01:00`` against ``Z``) do not,
+    so where every value is a string that reads as a time, the moments are compared.
+    Anything else (numbers, strings that are not times) compares as itself.
+    """
+    if not values or not all(isinstance(value, str) for value in values):
+        return values
+    try:
+        joined = "".join(values).encode("ascii").translate(_SHAPE)
+    except UnicodeEncodeError:
+        return values
+    shape = joined[: len(values[0])]
+    if shape.endswith(b"Z") and joined == shape * len(values):
+        return values  # one shape in UTC: the text order is the time order
+    moments = [to_moment(value) for value in values]
+    return values if None in moments else moments
+
+
 def in_window(value: Any, start: Any, end: Any) -> bool:
     """Whether a cursor value lies from ``start`` up to before ``end`` (dlt's window).
 
