@@ -220,3 +220,34 @@ def test_dlt_secrets_value_in_a_python_spec_file(tmp_path):
     )
     source = compile_spec({"spec": str(path), "token": "t0k3n"})
     assert source.auth.settings == ("token",)
+
+
+def _incremental(where: str, **keys: Any) -> dict[str, Any]:
+    """A resource whose incremental settings (endpoint.incremental, or a param) hold ``keys``."""
+    if where == "endpoint":
+        endpoint = {"path": "things", "incremental": {"cursor_path": "updated", **keys}}
+    else:
+        param = {"type": "incremental", "cursor_path": "updated", **keys}
+        endpoint = {"path": "things", "params": {"since": param}}
+    return spec({"name": "things", "primary_key": "id", "endpoint": endpoint})
+
+
+@pytest.mark.parametrize("where", ["endpoint", "param"])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("primary_key", "id"), ("primary_key", []), ("row_order", "asc"), ("row_order", "desc")],
+)
+def test_incremental_keys_the_tap_does_not_honour_are_refused(
+    where: str, name: str, value: Any
+) -> None:
+    """dlt deduplicates at the start value by ``primary_key`` and stops early by ``row_order``."""
+    message = refusal(_incremental(where, **{name: value}))
+    assert f"incremental.{name}" in message, message
+    assert "not supported" in message
+
+
+@pytest.mark.parametrize("where", ["endpoint", "param"])
+def test_incremental_keys_at_dlts_default_are_read(where: str) -> None:
+    compiled = compile_spec({"spec": _incremental(where, primary_key=None, row_order=None)})
+    (stream,) = compiled.streams
+    assert stream.replication_key == "updated"

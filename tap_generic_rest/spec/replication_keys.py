@@ -1,7 +1,8 @@
 """A resource's incremental settings and keys: dlt's, and the tap's extensions.
 
 dlt's incremental options the tap cannot honour are refused unless they hold dlt's default
-(``last_value_func: min`` would need the bookmark to move backwards).
+(``last_value_func: min`` would need the bookmark to move backwards; ``primary_key`` and
+``row_order`` steer dlt's deduplication and early stop, which the tap does not do).
 
 dlt's ``convert`` is a callable that turns the start value into the form the API wants; a
 spec file cannot hold one, so the tap reads ``start_value_format`` instead (a time format
@@ -34,6 +35,11 @@ _DEFAULTS_ONLY: dict[str, Any] = {
     "allow_external_schedulers": False,
     # A record without the cursor field is emitted (dlt's default raises).
     "on_cursor_value_missing": "include",
+    # dlt deduplicates records at the start value by this key; the tap emits them again
+    # (a target merges them by the resource's primary key).
+    "primary_key": None,
+    # dlt stops requesting pages once rows in this order leave the range; the tap reads on.
+    "row_order": None,
 }
 
 
@@ -47,6 +53,8 @@ def incremental_spec(raw: Any, where: str, resolve: Resolver) -> dict[str, Any]:
         raise fail(f"{key}.cursor_path", "must name one field of the records (a.b.c)")
     for name, default in _DEFAULTS_ONLY.items():
         if raw.get(name) is not None and raw[name] != default:
+            if default is None:
+                raise fail(f"{key}.{name}", "is not supported: leave it out (dlt's default)")
             raise fail(f"{key}.{name}", f"only {default!r} (dlt's default) is supported")
     start_param, end_param = raw.get("start_param"), raw.get("end_param")
     initial = resolve(raw.get("initial_value"), f"{key}.initial_value")
