@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ from tap_generic_rest.orchestrate.accounts import (  # noqa: E402
     load_accounts,
 )
 from tap_generic_rest.orchestrate.definitions import POOL_TAG, build_definitions  # noqa: E402
-from tap_generic_rest.orchestrate.partition_run import Window, plan  # noqa: E402
+from tap_generic_rest.orchestrate.partition_run import Window, plan, run  # noqa: E402
 from tap_generic_rest.orchestrate.run_report import RunReport  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -427,3 +428,66 @@ def test_runs_of_one_vendor_wait_for_its_pool(fake_meltano: Path, tmp_path: Path
         times[what, suffix] = float(moment)
     first, second = sorted(("oncall.acme", "oncall.globex-eu"), key=lambda s: times["start", s])
     assert times["start", second] >= times["stop", first]
+
+
+# --- settings a spec reads through dlt.secrets are credentials --------------------------------
+
+SECRET_SPEC = """
+client:
+  base_url: https://api.github.example/
+  auth: {type: bearer, token: 'dlt.secrets["github_pat"]'}
+  headers: {X-Tenant: dlt.secrets.value, X-Region: 'dlt.config["region"]'}
+resources: [issues]
+"""
+
+
+def spec_account(tmp_path: Path, **config: Any) -> dict[str, Any]:
+    """The accounts file with one account of a spec that reads two secrets and one setting."""
+    spec = tmp_path / "github.yaml"
+    spec.write_text(SECRET_SPEC)
+    account = {"name": "acme", "spec": str(spec), "config": config}
+    return accounts_data(accounts=[account])
+
+
+@pytest.mark.parametrize("setting", ["github_pat", "X-Tenant"])
+def test_a_setting_the_spec_reads_through_dlt_secrets_is_never_written_literally(
+    tmp_path: Path, setting: str
+) -> None:
+    config = {"github_pat": "${GITHUB_PAT}", "X-Tenant": "${TENANT}", "region": "eu"}
+    load_accounts(write(tmp_path, spec_account(tmp_path, **config)))  # references: accepted
+    config[setting] = "ghp-literal-4b1d9c"
+    says = refused(tmp_path, spec_account(tmp_path, **config))
+    assert f"accounts[0] (acme): config.{setting}: a credential is never written" in says
+
+
+def test_values_of_a_specs_secrets_are_masked_in_meltanos_lines(tmp_path: Path) -> None:
+    config = {"github_pat": "${GITHUB_PAT}", "X-Tenant": "${TENANT}", "region": "eu"}
+    config["db_password"] = "${DB_PASSWORD}"  # a credential by its name, whatever reads it
+    accounts = load_accounts(write(tmp_path, spec_account(tmp_path, **config)))
+    environ = {
+        **ENV,
+        "GITHUB_PAT": "ghp-9f3e1a77c2",
+        "TENANT": "tenant-5e0c41",
+        "DB_PASSWORD": "pw-d00b3f",
+    }
+    invocation = plan(accounts, accounts.account("github", "acme"), environ=environ)
+    assert invocation.env["TAP_GENERIC_REST_GITHUB_PAT"] == "ghp-9f3e1a77c2"
+    secrets = {"ghp-9f3e1a77c2", "tenant-5e0c41", "pw-d00b3f", "pw-81c2"}
+    assert set(invocation.secrets) == secrets
+    # Meltano's own lines (not the tap's, which masks itself) carry the values as it read them.
+    names = ["TAP_GENERIC_REST_GITHUB_PAT", "TAP_GENERIC_REST_X-TENANT"]
+    names += ["TAP_GENERIC_REST_DB_PASSWORD", "TAP_GENERIC_REST_REGION"]
+    script = (
+        "import json, os\n"
+        f"for name in {names!r}:\n"
+        "    print(json.dumps({'event': f'{name}={os.environ[name]}', 'level': 'debug'}))\n"
+    )
+    echoing = dataclasses.replace(invocation, command=[sys.executable, "-c", script])
+    lines: list[str] = []
+    outcome = run(echoing, accounts.extractor, lines.append)
+    assert outcome.ok
+    logged = "\n".join(lines)
+    assert "TAP_GENERIC_REST_REGION=eu" in logged  # a dlt.config setting is no secret
+    assert len(lines) == len(names)
+    for secret in secrets - {"pw-81c2"}:
+        assert secret not in logged

@@ -3,10 +3,11 @@
 One YAML file, named by ``TAP_GENERIC_REST_ACCOUNTS``, describes every partition the Dagster
 definitions offer. It is read once, when the definitions load, and checked whole: each problem
 is one line naming the file and the entry at fault. Credentials are never written in it:
-a credential setting (of the tap, or one its Meltano plugin marks sensitive) must be a
-``${NAME}`` reference to an environment variable, resolved only when a partition runs, so
-the webserver that shows the definitions never needs the secrets. ``${NAME}`` may appear in
-any other value too (``https://${ACME_HOST}/api``).
+a credential setting (of the tap, one its Meltano plugin marks sensitive, or one the account's
+spec reads through ``dlt.secrets``) must be a ``${NAME}`` reference to an environment
+variable, resolved only when a partition runs, so the webserver that shows the definitions
+never needs the secrets. ``${NAME}`` may appear in any other value too
+(``https://${ACME_HOST}/api``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import yaml
 
 from tap_generic_rest.errors import ConfigError
 from tap_generic_rest.sources import all_sources
+from tap_generic_rest.spec import spec_secrets
 from tap_generic_rest.tap import SECRET_SETTINGS
 
 if TYPE_CHECKING:
@@ -59,6 +61,13 @@ class Account:
     config: Mapping[str, Any]
     load_schema: str
     origin: str  # ``source oncall`` or ``spec /path/x.yaml``: what the asset reads
+    #: Its credential settings: the tap's, its Meltano plugin's sensitive ones, and those
+    #: its spec (or vendor profile) reads through ``dlt.secrets``.
+    secrets: frozenset[str] = field(default=frozenset())
+
+    def is_secret(self, setting: str) -> bool:
+        """Whether a setting of its config holds a credential (masked in every line)."""
+        return setting in self.secrets or bool(CREDENTIAL_NAME.search(setting))
 
     def state_suffix(self, window: str | None = None) -> str:
         """The Meltano state id suffix: the asset and account, and the day of a backfill."""
@@ -224,11 +233,12 @@ def _account(entry: Any, where: str, base: Path, secrets: set[str]) -> Account:
     asset = entry.get("asset", default_asset)
     if not isinstance(asset, str) or not ASSET_NAME.match(asset):
         raise AccountsError(f"{where}: asset: {asset!r} is not a name (letters, digits, '_')")
+    secrets = secrets | spec_secrets(config)
     _refuse_literal_secrets(config, secrets, f"{where}: config")
     load_schema = entry.get("load_schema", f"{asset}_{name}".replace("-", "_"))
     if not isinstance(load_schema, str) or not load_schema:
         raise AccountsError(f"{where}: load_schema: a schema (or folder) name")
-    return Account(name, asset, config, load_schema, origin)
+    return Account(name, asset, config, load_schema, origin, frozenset(secrets))
 
 
 def _check_groups(accounts: Iterable[Account], where: str) -> None:

@@ -141,7 +141,7 @@ def plan(
     suffix = account.state_suffix(window.day.isoformat() if window else None)
     command = [accounts.meltano, "--log-format=json", f"--environment={accounts.environment}"]
     command += ["run", "--state-id-suffix", suffix, accounts.extractor, accounts.target]
-    secrets = [str(tap_config[k]) for k in accounts.secrets if tap_config.get(k)]
+    secrets = [str(v) for k, v in tap_config.items() if v and account.is_secret(k)]
     secrets += [str(v) for k, v in target_config.items() if v and accounts.is_target_secret(k)]
     return Invocation(
         command=command,

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from tap_generic_rest.source import Source
+    from tap_generic_rest.spec.reading.loader import Reference
 
-__all__ = ["compile_spec", "spec_settings"]
+__all__ = ["compile_spec", "spec_secrets", "spec_settings"]
 
 
 def compile_spec(config: Mapping[str, Any]) -> Source:
@@ -38,12 +39,32 @@ def spec_settings(config: Mapping[str, Any]) -> set[str]:
     Known settings for the unknown-settings warning; an unreadable spec reads none
     (its error is reported once, by the validation).
     """
-    if config.get("spec") is None:
+    return {reference.name for reference in _references(config.get("spec"))}
+
+
+def spec_secrets(config: Mapping[str, Any]) -> set[str]:
+    """The settings the configured spec, or vendor profile, reads through ``dlt.secrets``.
+
+    Secrets wherever their values go: masked in every line, never written literally in a
+    file of settings (the accounts file). An unreadable spec reads none.
+    """
+    setting = config.get("spec")
+    if setting is None and isinstance(config.get("source"), str):
+        from tap_generic_rest.profiles import get_profile  # noqa: PLC0415  (deferred)
+
+        profile = get_profile(config["source"])
+        setting = None if profile is None else str(profile.spec_path)
+    return {reference.name for reference in _references(setting) if reference.secret}
+
+
+def _references(setting: Any) -> set[Reference]:
+    """The references of the spec a ``spec`` setting names (none for None or a bad spec)."""
+    if setting is None:
         return set()
     from tap_generic_rest.spec.reading.loader import load_spec, references  # noqa: PLC0415  (deferred)
 
     try:
-        loaded = load_spec(config["spec"])
+        loaded = load_spec(setting)
     except ConfigError:
         return set()
-    return {reference.name for reference in references(loaded.data)}
+    return references(loaded.data)
