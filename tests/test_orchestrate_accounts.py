@@ -460,6 +460,17 @@ def test_a_setting_the_spec_reads_through_dlt_secrets_is_never_written_literally
     assert f"accounts[0] (acme): config.{setting}: a credential is never written" in says
 
 
+def test_a_vendor_profiles_dlt_secrets_are_credentials_too(tmp_path: Path) -> None:
+    """jira's spec reads client_id through dlt.secrets: not in the tap's own secret settings."""
+    config = {"base_url": "https://acme.atlassian.example", "client_id": "${JIRA_CLIENT_ID}"}
+    jira = {"name": "acme", "source": "jira", "config": config}
+    accounts = load_accounts(write(tmp_path, accounts_data(accounts=[jira])))
+    assert accounts.account("jira", "acme").origin == "source jira"  # a profile is a source
+    jira["config"] = {**config, "client_id": "client-literal-77"}
+    says = refused(tmp_path, accounts_data(accounts=[jira]))
+    assert "config.client_id: a credential is never written" in says
+
+
 def test_values_of_a_specs_secrets_are_masked_in_meltanos_lines(tmp_path: Path) -> None:
     config = {"github_pat": "${GITHUB_PAT}", "X-Tenant": "${TENANT}", "region": "eu"}
     config["db_password"] = "${DB_PASSWORD}"  # a credential by its name, whatever reads it

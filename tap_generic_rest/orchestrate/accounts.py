@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from tap_generic_rest.errors import ConfigError
-from tap_generic_rest.sources import all_sources
+from tap_generic_rest.sources import source_names
 from tap_generic_rest.spec import spec_secrets
 from tap_generic_rest.tap import SECRET_SETTINGS
 
@@ -218,8 +218,8 @@ def _account(entry: Any, where: str, base: Path, secrets: set[str]) -> Account:
     if (source is None) == (spec is None):
         raise AccountsError(f"{where}: set exactly one of source and spec")
     if source is not None:
-        if not isinstance(source, str) or source not in all_sources():
-            known = ", ".join(sorted(all_sources()))
+        if not isinstance(source, str) or source not in source_names():
+            known = ", ".join(source_names())
             raise AccountsError(f"{where}: source: {source!r} is not one of {known}")
         config["source"], origin, default_asset = source, f"source {source}", source
     else:
