@@ -22,11 +22,8 @@ from tap_generic_rest.paging.request_body import BodyPaging, set_at
 from tap_generic_rest.spec.endpoint import join_url, path_segment
 from tap_generic_rest.spec.schema import infer_schema, nullable
 from tap_generic_rest.stream.base import GenericRestStream
-from tap_generic_rest.stream.replication import in_window
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import requests
     from singer_sdk.helpers.types import Context
 
@@ -81,8 +78,8 @@ class SpecStream(GenericRestStream):
     method: ClassVar[str] = "GET"
     request_json: ClassVar[Any] = None
     request_data: ClassVar[Any] = None
-    #: dlt's incremental end: the window's end value, and the query param that carries it.
-    end_value: ClassVar[Any] = None
+    #: The query param that carries dlt's incremental end (the window's: ``end_value``, else
+    #: the ``end_date`` setting).
     end_param: ClassVar[str | None] = None
     #: Responses to skip (dlt's ``response_actions`` with ``action: ignore``).
     response_actions: ClassVar[tuple[ResponseAction, ...]] = ()
@@ -157,32 +154,28 @@ class SpecStream(GenericRestStream):
             rendered = self._render(value, context)
             if rendered is not None:
                 params[name] = rendered
-        end = self.end_bound()
+        end = self.end_bound(context)
         if self.end_param and end is not None:
             params[self.end_param] = end
         return params
 
     # --- incremental windows (dlt's start and end) ---------------------------------
 
-    def end_bound(self) -> Any:
+    def end_bound(self, context: Context | None = None) -> Any:
         """Where the window ends: dlt's ``end_value``, else the ``end_date`` setting."""
-        if not self.replication_key:
-            return None
-        return self.end_value if self.end_value is not None else self.config.get("end_date")
+        window = self.window if self.window is not None else self.read_window(context)
+        return None if window is None else window.end_value
 
     @override
     @property
-    def bookmark_frozen(self) -> bool:
-        return super().bookmark_frozen or (
-            self.replication_key is not None and self.end_value is not None
-        )
+    def key_is_time(self) -> bool:
+        """As declared by the schema once it is known; while it is inferred, not a time.
 
-    @override
-    def start_bound(self, context: Context | None) -> Any:
-        if self.replication_key and self.bookmark_frozen:  # a window: state aside, as dlt does
-            start = self.config.get("start_date") if self.end_value is None else None
-            return start if start is not None else self.initial_value
-        return super().start_bound(context)
+        Inference reads a first page, whose request asks for the window's start: asking
+        the schema then would infer it again.
+        """
+        cache: dict[str, dict[str, Any]] = self._tap.__dict__.get(_SCHEMAS, {})
+        return self.name in cache and super().key_is_time
 
     def incremental_values(self, context: Context | None) -> dict[str, Any]:
         """Dlt's ``{incremental.*}`` values for this run."""
@@ -191,29 +184,8 @@ class SpecStream(GenericRestStream):
             START_VALUE: start,
             "incremental.last_value": start,
             "incremental.initial_value": self.initial_value,
-            "incremental.end_value": self.end_bound(),
+            "incremental.end_value": self.end_bound(context),
         }
-
-    @override
-    def begin_window(self, context: Context | None) -> None:
-        """The SDK's window, and dlt's: records from the start value up to before the end.
-
-        dlt drops records outside the window even when the API was asked for it; so do
-        spec streams (an ``initial_value`` counts on the first run without a start_param).
-        """
-        super().begin_window(context)
-        key = self.replication_key
-        if not key:
-            return
-        start, end = self.start_bound(context), self.end_bound()
-        if start is None and end is None:
-            return
-        inner = self.record_filter
-
-        def keeps(record: Mapping[str, Any]) -> bool:
-            return (inner is None or inner(record)) and in_window(record.get(key), start, end)
-
-        self.record_filter = keeps
 
     # --- dlt's response actions ---------------------------------------------------
 

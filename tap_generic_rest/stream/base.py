@@ -49,7 +49,6 @@ from tap_generic_rest.stream.prefetch import (
     Prefetcher,
     worker_session,
 )
-from tap_generic_rest.stream.replication import StartValueFormat, lagged
 from tap_generic_rest.stream.schemas import SourceStreamSchema, schemas_dir
 from tap_generic_rest.stream.writing import WritingStream
 
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
     from tap_generic_rest.source import Source
+    from tap_generic_rest.stream.replication import StartValueFormat
 
 AUTH_FAILURES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 _BODY_EXCERPT = 200
@@ -87,14 +87,11 @@ class GenericRestStream(WritingStream):
     records_key: ClassVar[str]
     #: How the stream pages; one request by default.
     paging: ClassVar[Paging] = SinglePage()
-    #: Incremental streams: the query parameter that carries the start value (the
-    #: bookmark, else ``initial_value``); ``replication_key`` names the record's field.
+    #: Incremental streams: the query parameter that carries the start value (the window's
+    #: start: see ``IncrementalStream.read_window``); ``replication_key`` names the field.
     start_param: ClassVar[str | None] = None
-    initial_value: ClassVar[Any] = None
     #: The form the API wants the start value in (a spec's ``start_value_format``); None: as is.
     start_value_format: ClassVar[StartValueFormat | None] = None
-    #: dlt's ``lag``: the bookmark is moved back this much (seconds, or the key's units).
-    lag: ClassVar[float] = 0
 
     schema = SourceStreamSchema(SchemaDirectory(schemas_dir()))
     #: Wraps each new paginator: how the probe (tap_generic_rest.probe) watches paging
@@ -183,14 +180,12 @@ class GenericRestStream(WritingStream):
     def start_bound(self, context: Context | None) -> Any:
         """Where a spec's incremental stream starts, in the records' own form.
 
-        Its bookmark (less ``lag``), else ``initial_value``: what records are compared with.
+        The run's window's start (lag and lookback applied): the request asks for what
+        the record filter keeps. Before the window is decided (a first page read to infer
+        the schema), the window it would be.
         """
-        if not self.replication_key:
-            return None
-        bookmark = self.get_starting_replication_key_value(context)
-        if bookmark is not None and self.lag:
-            bookmark = lagged(bookmark, self.lag, self.key_numbers)
-        return self.initial_value if bookmark is None else bookmark
+        window = self.window if self.window is not None else self.read_window(context)
+        return None if window is None else window.since_value
 
     def in_start_form(self, value: Any) -> Any:
         """``value`` in the form the API wants (``start_value_format``), else as it is."""

@@ -13,7 +13,7 @@ without the lookups the SDK repeats for every record, and with values compared i
 from __future__ import annotations
 
 import operator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -31,9 +31,12 @@ from tap_generic_rest.stream.replication import (
     STATE_EVERY,
     Incremental,
     ReadWindow,
+    as_bound,
+    before,
     in_time_order,
     kind_of,
     kind_of_type,
+    moved_back,
     to_moment,
 )
 
@@ -54,6 +57,11 @@ class IncrementalStream(RESTStream[Any]):
 
     #: How the API reads only what changed (None: full table unless a catalog says otherwise).
     incremental: ClassVar[Incremental | None] = None
+    #: Where a spec's window starts without a bookmark, and dlt's ``lag`` (seconds for times,
+    #: else the cursor's units) and ``end_value`` (a bounded window): see :meth:`read_window`.
+    initial_value: ClassVar[Any] = None
+    lag: ClassVar[float] = 0
+    end_value: ClassVar[Any] = None
     #: STATE at least this often, so an interrupted sorted stream resumes close to where it was.
     STATE_MSG_FREQUENCY = STATE_EVERY
 
@@ -114,43 +122,69 @@ class IncrementalStream(RESTStream[Any]):
         spec = self._spec
         return spec.numbers if spec is not None else "epoch_s"
 
-    def read_window(self, context: Context | None) -> ReadWindow | None:
-        """What this run reads, from the SDK's starting value (bookmark or ``start_date``).
+    @property
+    def key_is_time(self) -> bool:
+        """Whether the replication key is declared a time (else any comparable cursor).
 
-        None for a full-table run. ``lookback_seconds`` moves the start back.
+        A built-in source's key (its :class:`Incremental` spec), or a key the schema
+        declares ``date-time``; elsewhere a bookmark compares as itself, as dlt's does.
+        """
+        if self._spec is not None:
+            return True
+        prop = self.schema.get("properties", {}).get(self.replication_key or "", {})
+        return isinstance(prop, dict) and prop.get("format") == "date-time"
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """What this run reads: the one place its start, lookback, lag and end are decided.
+
+        None for a full-table run. Unbounded, the run starts from the SDK's starting value
+        (bookmark or ``start_date``), else a spec's ``initial_value``; dlt's ``lag`` and
+        ``lookback_seconds`` move a starting value back. A bounded window reads exactly
+        from its start to before its end, state aside: dlt's ``initial_value`` to
+        ``end_value`` where a spec sets one (it wins over the settings, as in dlt), else
+        ``start_date`` (or ``initial_value``) to ``end_date``.
         """
         key = self.replication_key
         if self.replication_method != REPLICATION_INCREMENTAL or not key:
             return None
-        numbers = self.key_numbers
-        # A bounded window (end_date) reads from start_date, whatever the bookmark says.
-        frozen = self.bookmark_frozen
-        value = (
-            self.config.get("start_date")
-            if frozen
-            else self.get_starting_replication_key_value(context)
+        numbers, times = self.key_numbers, self.key_is_time
+        lag, lookback = self.lag, float(self.config.get("lookback_seconds") or 0)
+        if self.end_value is not None:
+            start, end = self.initial_value, self.end_value
+        elif self.bookmark_frozen:
+            start, end = self.config.get("start_date"), self.config.get("end_date")
+            start = self.initial_value if start is None else start
+        else:
+            end = None
+            start = self.get_starting_replication_key_value(context)
+            if start is not None and times and to_moment(start, numbers) is None:
+                raise InputFileError(self._not_a_time(start))
+            if start is None:
+                start, lag, lookback = self.initial_value, 0, 0  # dlt: no lag on it
+        if self.bookmark_frozen:
+            lag = lookback = 0  # a bounded window reads exactly its bounds
+        since = moved_back(start, lag, lookback, numbers, numbers_are_times=times)
+        return ReadWindow(
+            key,
+            since=as_bound(since, numbers, numbers_are_times=times),
+            start=as_bound(start, numbers, numbers_are_times=times),
+            spec=self._spec,
+            numbers=numbers,
+            end=as_bound(end, numbers, numbers_are_times=times),
+            since_value=since,
+            end_value=end,
         )
-        start = to_moment(value, numbers)
-        if value is not None and start is None:
-            raise InputFileError(self._not_a_time(value))
-        lookback = float(self.config.get("lookback_seconds") or 0)
-        since = None
-        if start is not None:
-            try:
-                since = start - timedelta(seconds=lookback)
-            except OverflowError:  # before year 1: everything
-                since = datetime.min.replace(tzinfo=timezone.utc)
-        end = to_moment(self.config.get("end_date"))
-        return ReadWindow(key, since, start, self._spec, numbers, end)
 
     @property
     def bookmark_frozen(self) -> bool:
-        """Whether this run reads a bounded window (``end_date``) and leaves the bookmark as it was.
+        """Whether this run reads a bounded window and leaves the bookmark as it was.
 
-        A backfill of one window then never moves the live bookmark, whichever state it
-        runs with.
+        ``end_date``, or a spec's ``end_value``: a backfill of one window then never moves
+        the live bookmark, whichever state it runs with.
         """
-        return bool(self.config.get("end_date"))
+        return bool(self.config.get("end_date")) or (
+            self.replication_key is not None and self.end_value is not None
+        )
 
     def _not_a_time(self, value: Any) -> str:
         """The one line for a bookmark the stream cannot start from."""
@@ -166,15 +200,22 @@ class IncrementalStream(RESTStream[Any]):
     def judge_bookmark(self, value: Any, now: datetime) -> str | None:
         """Check a bookmark of the --state file before any request (config/state_checks.py).
 
-        Raises :class:`InputFileError` for one the stream cannot start from; returns a
-        warning for one after ``now`` (the stream would read nothing until then).
+        Raises :class:`InputFileError` for one the stream cannot start from (not a time,
+        where the key is declared one); returns a warning for a time after ``now`` (the
+        stream would read nothing until then). Other cursors compare as themselves.
         """
         key = self.replication_key
         if self.replication_method != REPLICATION_INCREMENTAL or not key:
             return None
         moment = to_moment(value, self.key_numbers)
-        if moment is None:
-            raise InputFileError(self._not_a_time(value))
+        if self.key_is_time:
+            if moment is None:
+                raise InputFileError(self._not_a_time(value))
+        elif not isinstance(value, str) or moment is None:
+            # Not declared a time: any value dlt could compare (a number, "k3") is a cursor.
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise InputFileError(self._not_a_cursor(value))
+            return None
         # A number may be a counter, not a time, where no spec says the key is one.
         if moment <= now or (self._spec is None and not isinstance(value, str)):
             return None
@@ -182,6 +223,13 @@ class IncrementalStream(RESTStream[Any]):
             f"--state: the bookmark of stream '{self.name}' ({key}) is {value!r}, later than "
             f"the run's clock ({now.strftime('%Y-%m-%dT%H:%M:%SZ')}): the stream reads only "
             "what changes after it; check the state and the clock"
+        )
+
+    def _not_a_cursor(self, value: Any) -> str:
+        """The one line for a bookmark no cursor value compares with (an object, a boolean)."""
+        return (
+            f"--state: the bookmark of stream '{self.name}' ({self.replication_key}) "
+            f"is not a cursor value (a time, a number or a string): {value!r}"
         )
 
     def begin_window(self, context: Context | None) -> None:
@@ -195,9 +243,8 @@ class IncrementalStream(RESTStream[Any]):
             # Also where the API filters the start: a server may ignore the filter.
             self.record_filter = self._counting(window) if window.filtered else window.keeps
         self._window_filter = self.record_filter
-        since, start = window.since, window.start
-        lookback = since is not None and start is not None and since < start
-        self._bookmark_gate = window.moves_bookmark if lookback else None
+        moved = window.since is not None and window.since != window.start
+        self._bookmark_gate = window.moves_bookmark if moved else None
         self._bookmarks = self.state_manager.get_context_state(context)
         self._sorted = self.is_sorted and self.state_partitioning_keys is None  # as the SDK
         self._check_sorted = self.check_sorted
@@ -217,10 +264,15 @@ class IncrementalStream(RESTStream[Any]):
         """
         window = self.window
         key = self.replication_key
-        if window is None or not window.filtered or window.since is None or key is None:
+        if window is None or not window.filtered or key is None:
             return False
-        if window.end is not None or self.record_filter is not self._window_filter:
-            return False  # an end bound, or a filter of the spec's own around the window's
+        # Only a start that is a time, no end bound, and no filter of another's around it.
+        if (
+            not isinstance(window.since, datetime)
+            or window.end is not None
+            or (self.record_filter is not self._window_filter)
+        ):
+            return False
         try:
             values = list(map(itemgetter(key), records))
             earliest = min(values)  # a TypeError for null or mixed kinds
@@ -241,13 +293,12 @@ class IncrementalStream(RESTStream[Any]):
         Those the server sent although asked not to (it ignored its filter); records past
         ``end_date`` are not counted.
         """
-        keeps, end = window.keeps, window.end
+        keeps, end, numbers = window.keeps, window.end, window.numbers
 
         def keep(record: Mapping[str, Any]) -> bool:
             if keeps(record):
                 return True
-            moment = to_moment(record.get(window.key), window.numbers) if end else None
-            if moment is None or moment < end:  # type: ignore[operator]
+            if end is None or before(record.get(window.key), end, numbers) is not False:
                 self._unfiltered += 1
             return False
 
@@ -322,8 +373,8 @@ class IncrementalStream(RESTStream[Any]):
         """The later of the bookmark and ``start_date``, whatever form the key's values take."""
         bookmark = to_moment(value, self.key_numbers)
         start = to_moment(start_date_value)
-        if bookmark is None or start is None:
-            return value if start is None else start_date_value
+        if bookmark is None or start is None:  # a cursor that is not a time: the bookmark
+            return value
         return value if bookmark >= start else start_date_value
 
     def advance_bookmark(self, records: list[dict[str, Any]]) -> bool:

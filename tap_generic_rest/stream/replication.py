@@ -89,32 +89,31 @@ def in_time_order(values: Sequence[Any]) -> Sequence[Any]:
     return values if None in moments else moments
 
 
-def in_window(value: Any, start: Any, end: Any) -> bool:
-    """Whether a cursor value lies from ``start`` up to before ``end`` (dlt's window).
+def as_bound(value: Any, numbers: TimeFormat = "epoch_s", *, numbers_are_times: bool) -> Any:
+    """A window's bound as it compares: a time as an aware datetime, any other value as itself.
 
-    Times compare as times whatever their form; other values as themselves when they
-    compare; a value that compares with neither bound (or is missing) is kept.
+    Strings that are ISO 8601 are times; numbers only where the key is declared a time
+    (a built-in source's key, a ``date-time`` schema): elsewhere a number is an id or a
+    counter, compared as a number, as dlt compares any cursor.
     """
-    if value is None:
-        return True
-    if start is not None and _before(value, start) is True:
-        return False
-    return end is None or _before(value, end) is not False
+    if value is None or (isinstance(value, int | float) and not numbers_are_times):
+        return value
+    moment = to_moment(value, numbers)
+    return value if moment is None else moment
 
 
-def _before(value: Any, bound: Any) -> bool | None:
-    """``value < bound``, times as times; None when they do not compare."""
-    moment, limit = to_moment(value), to_moment(bound)
-    if moment is not None and limit is not None and not _both_numbers(value, bound):
-        return moment < limit
+def before(value: Any, bound: Any, numbers: TimeFormat = "epoch_s") -> bool | None:
+    """``value < bound`` (a bound from :func:`as_bound`); None when they do not compare.
+
+    Against a time, a value compares as a time (numbers in ``numbers``' unit).
+    """
+    if isinstance(bound, datetime):
+        moment = to_moment(value, numbers)
+        return None if moment is None else moment < bound
     try:
         return bool(value < bound)
     except TypeError:
         return None
-
-
-def _both_numbers(a: Any, b: Any) -> bool:
-    return all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
 
 
 def _from_epoch(seconds: float) -> datetime | None:
@@ -137,14 +136,29 @@ def format_moment(moment: datetime, fmt: TimeFormat) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def lagged(value: Any, lag: float, numbers: TimeFormat = "epoch_s") -> Any:
-    """A bookmark moved back by dlt's ``lag``: a number by ``lag``, a time by ``lag`` seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value - lag
+def moved_back(
+    value: Any, lag: float, lookback: float, numbers: TimeFormat, *, numbers_are_times: bool
+) -> Any:
+    """A start value moved back by dlt's ``lag`` and ``lookback_seconds``, in its own form.
+
+    A time goes back ``lag + lookback`` seconds (an ISO string comes back as one); a number
+    by ``lag`` (dlt: the cursor's units), and by the lookback too where numbers are times;
+    any other value (``"k3"``) cannot move and stays.
+    """
+    if isinstance(value, bool) or not (lag or lookback):
+        return value
+    if isinstance(value, int | float):
+        if not numbers_are_times:
+            return value - lag
+        return value - lag - lookback * (1000 if numbers == "epoch_ms" else 1)
     moment = to_moment(value, numbers)
     if moment is None:
         return value
-    return format_moment(moment - timedelta(seconds=lag), "iso_ms")
+    try:
+        moment -= timedelta(seconds=lag + lookback)
+    except OverflowError:  # before year 1: everything
+        moment = datetime.min.replace(tzinfo=timezone.utc)
+    return format_moment(moment, "iso_ms")
 
 
 @dataclass(frozen=True)
@@ -211,19 +225,26 @@ class Incremental:
 class ReadWindow:
     """What one run of an incremental stream reads: decided once, before its first request.
 
-    ``start`` is the bookmark (or ``start_date``) the run starts from; ``since`` is ``start``
-    minus the lookback, the oldest change read again. ``filtered`` says the API filters
-    (the request carries the spec's parameters), else the tap drops older records itself.
+    The one place for the window: the request (the spec's parameters, a dlt spec's
+    ``start_param``/``end_param``) and the record filter both read it. ``start`` is the
+    bookmark (or ``start_date``, ``initial_value``) the run starts from; ``since`` is
+    ``start`` moved back by dlt's ``lag`` and ``lookback_seconds``, the oldest change read
+    again; ``end`` is the exclusive end (``end_date``, dlt's ``end_value``). Bounds are
+    :func:`as_bound` values: times as datetimes, other cursors (``"k3"``, ids) as themselves.
+    ``filtered`` says the API filters (the request carries the spec's parameters), else the
+    tap drops older records itself.
     """
 
     key: str
-    since: datetime | None
-    start: datetime | None
+    since: Any
+    start: Any
     spec: Incremental | None
     numbers: TimeFormat = "epoch_s"
-    #: The ``end_date`` setting: records changed at or after it are not read (a bounded
-    #: window, as for a backfill); None: no end.
-    end: datetime | None = None
+    #: Records at or after it are not read (a bounded window, as for a backfill); None: no end.
+    end: Any = None
+    #: ``since`` and ``end`` in the records' own form: what a dlt spec's request carries.
+    since_value: Any = None
+    end_value: Any = None
 
     @property
     def filtered(self) -> bool:
@@ -245,33 +266,32 @@ class ReadWindow:
         """
         if not self.filtered or self.spec is None:
             return {}
-        if self.since is None:
+        if not isinstance(self.since, datetime):
             return dict(self.spec.params)
         return self.spec.filter_params(self.since)
 
     def keeps(self, record: Mapping[str, Any]) -> bool:
-        """Whether a record read is emitted: changed from ``since`` to before ``end``, or undated.
+        """Whether a record read is emitted: from ``since`` to before ``end``, or not comparable.
 
         Also where the API filters: a server that ignores the filter sends older
         records, dropped here as for an API that cannot filter.
         """
-        moment = to_moment(record.get(self.key), self.numbers)
-        if moment is None:
+        value = record.get(self.key)
+        if value is None:
             return True
-        if self.end is not None and moment >= self.end:
+        if self.end is not None and before(value, self.end, self.numbers) is False:
             return False
-        return self.since is None or moment >= self.since
+        return self.since is None or before(value, self.since, self.numbers) is not True
 
     def moves_bookmark(self, record: Mapping[str, Any]) -> bool:
         """Whether a record may advance the bookmark.
 
-        Not one read again from before ``start`` (the lookback): it is emitted, but the
-        bookmark stays where it was (and a sorted stream stays sorted).
+        Not one read again from before ``start`` (the lookback, the lag): it is emitted,
+        but the bookmark stays where it was (and a sorted stream stays sorted).
         """
-        if self.start is None or self.since is None or self.since >= self.start:
+        if self.start is None or self.since is None or self.since == self.start:
             return True
-        moment = to_moment(record.get(self.key), self.numbers)
-        return moment is None or moment >= self.start
+        return before(record.get(self.key), self.start, self.numbers) is not True
 
     def deleted_records(self, body: Any, primary_keys: Sequence[str]) -> list[dict[str, Any]]:
         """The API's deletions as records: key fields, the key and ``_sdc_deleted_at``.
