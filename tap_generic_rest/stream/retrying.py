@@ -22,7 +22,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_generic_rest import interrupt
-from tap_generic_rest.stream.incremental import IncrementalStream
+from tap_generic_rest.stream.bookmarks import BookmarkStream
 from tap_generic_rest.stream.prefetch import FetchCancelledError, worker_cancelled, worker_fetcher
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-class RetryingStream(IncrementalStream):
+class RetryingStream(BookmarkStream):
     """A REST stream whose requests are retried by its source's policy."""
 
     #: The source the tap is configured for (set by the stream base class).
