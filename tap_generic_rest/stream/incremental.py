@@ -70,8 +70,6 @@ class IncrementalStream(RESTStream[Any]):
         self._unfiltered = 0
         #: Drops records changed before the window where the API cannot filter; None: keep all.
         self.record_filter: Callable[[Mapping[str, Any]], bool] | None = None
-        #: The filter the window set (the spec's own may wrap it).
-        self._window_filter: Callable[[Mapping[str, Any]], bool] | None = None
         self._bookmark_gate: Callable[[Mapping[str, Any]], bool] | None = None
         self._bookmarks: dict[str, Any] | None = None
         self._sorted = False
@@ -234,7 +232,6 @@ class IncrementalStream(RESTStream[Any]):
         if window.since is not None or window.end is not None:
             # Also where the API filters the start: a server may ignore the filter.
             self.record_filter = self._counting(window) if window.filtered else window.keeps
-        self._window_filter = self.record_filter
         moved = window.since is not None and window.since != window.start
         self._bookmark_gate = window.moves_bookmark if moved else None
         self._bookmarks = self.state_manager.get_context_state(context)
@@ -258,12 +255,8 @@ class IncrementalStream(RESTStream[Any]):
         key = self.replication_key
         if window is None or not window.filtered or key is None:
             return False
-        # Only a start that is a time, no end bound, and no filter of another's around it.
-        if (
-            not isinstance(window.since, datetime)
-            or window.end is not None
-            or (self.record_filter is not self._window_filter)
-        ):
+        # Only a start that is a time, and no end bound.
+        if not isinstance(window.since, datetime) or window.end is not None:
             return False
         try:
             values = list(map(itemgetter(key), records))
